@@ -1,0 +1,29 @@
+# The two commands of a new user: `make demo` and `make test`.
+# Both install what is missing (Debian) and start a throwaway redis-server unless REDIS_URL is set.
+
+SWIFT ?= swift
+SWIFT_TEST_FLAGS ?=
+
+.PHONY: demo test build deps bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) build --build-tests
+	scripts/with-redis.sh $(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
+
+demo: deps
+	$(SWIFT) build --package-path Examples/BackgroundJobs
+	scripts/with-redis.sh $(SWIFT) run --skip-build --package-path Examples/BackgroundJobs BackgroundJobsDemo
+
+bench: deps
+	$(SWIFT) build -c release --package-path Benchmarks
+	scripts/with-redis.sh $(SWIFT) run -c release --skip-build --package-path Benchmarks jobs-bench redis-set
+
+clean:
+	$(SWIFT) package clean
+	rm -rf Examples/BackgroundJobs/.build Benchmarks/.build

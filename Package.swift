@@ -1,0 +1,67 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+]
+
+let package = Package(
+    name: "BackgroundJobs",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "BackgroundJobs", targets: ["BackgroundJobs"]),
+        .library(name: "BackgroundJobsRedis", targets: ["BackgroundJobsRedis"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "BackgroundJobsDomain",
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .target(
+            name: "BackgroundJobsRedis",
+            dependencies: [
+                "CHiredis",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BackgroundJobs",
+            dependencies: [
+                "BackgroundJobsDomain",
+                "BackgroundJobsRedis",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BackgroundJobsDomainTests",
+            dependencies: ["BackgroundJobsDomain"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BackgroundJobsRedisTests",
+            dependencies: ["BackgroundJobsRedis"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RedisIntegrationTests",
+            dependencies: [
+                "BackgroundJobsRedis",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

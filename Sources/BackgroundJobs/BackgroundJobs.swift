@@ -1,0 +1,3 @@
+// One `import BackgroundJobs` gives an application the whole library.
+@_exported public import BackgroundJobsDomain
+@_exported public import BackgroundJobsRedis

@@ -1,0 +1,334 @@
+internal import CHiredis
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The work of a connection's thread: connect, write queued commands as pipelines, read their replies.
+///
+/// Everything here is confined to that one thread, including the hiredis context, so it needs no lock;
+/// it meets the senders only through ``RedisConnectionCore/state``.
+final class RedisConnectionLoop {
+    private let core: RedisConnectionCore
+    private var context: UnsafeMutablePointer<redisContext>?
+    /// Commands taken from the queue that are not sent yet because no connection is up.
+    private var unsent: [PendingCommand] = []
+    private var reconnectDelay: Duration
+    private var nextConnectAttempt: ContinuousClock.Instant?
+    private var lastConnectError: RedisError?
+
+    private var configuration: RedisConfiguration { core.configuration }
+    private var logger: Logger { core.logger }
+
+    init(core: RedisConnectionCore) {
+        self.core = core
+        self.reconnectDelay = core.configuration.reconnectDelay
+    }
+
+    func run() {
+        Self.blockSIGPIPE()
+        while true {
+            let (taken, closing) = takeQueued(maySleep: true)
+            unsent.append(contentsOf: taken)
+            if unsent.isEmpty {
+                if closing { break }
+                waitIdle(until: nil)
+                continue
+            }
+            if context == nil {
+                if closing {
+                    failUnsent(RedisError(.clientClosed, "the connection was closed before it could reconnect"))
+                    continue
+                }
+                guard connectIfDue() else { continue }
+            }
+            let batch = unsent
+            unsent = []
+            sendPipeline(batch)
+        }
+        disconnect()
+        core.threadFinished()
+    }
+
+    // MARK: Queue
+
+    /// Takes every queued command. With `maySleep`, an empty queue marks the thread as sleeping, so the
+    /// next sender wakes it.
+    private func takeQueued(maySleep: Bool) -> ([PendingCommand], closing: Bool) {
+        core.state.withLock { state in
+            let taken = state.pending
+            state.pending = []
+            if taken.isEmpty && maySleep && !state.closing { state.threadSleeping = true }
+            return (taken, state.closing)
+        }
+    }
+
+    /// Sleeps until a sender wakes the thread, the idle socket closes, or `deadline` passes.
+    private func waitIdle(until deadline: ContinuousClock.Instant?) {
+        var fds = [pollfd(fd: core.wakeFD, events: Int16(POLLIN), revents: 0)]
+        if let context { fds.append(pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)) }
+        let timeout: Int32
+        if let deadline {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            timeout = remaining <= .zero ? 0 : Int32(clamping: remaining.milliseconds + 1)
+        } else {
+            timeout = -1
+        }
+        let ready = poll(&fds, nfds_t(fds.count), timeout)
+        if ready > 0 && fds[0].revents != 0 {
+            var drain = [UInt8](repeating: 0, count: 64)
+            while Glibc.read(core.wakeFD, &drain, drain.count) > 0 {}
+        }
+        if ready > 0, fds.count > 1, fds[1].revents != 0 {
+            // Nothing is in flight, so anything readable is the server closing the connection (a restart,
+            // CLIENT KILL, an idle timeout): drop it now instead of failing the next command on it.
+            logger.info("Redis closed an idle connection", metadata: ["redis.connection": "\(core.label)"])
+            disconnect()
+        }
+        core.state.withLock { $0.threadSleeping = false }
+    }
+
+    // MARK: Connecting
+
+    /// Connects when the backoff allows; fails unsent commands whose wait is over. Returns whether a
+    /// connection is up.
+    private func connectIfDue() -> Bool {
+        let now = ContinuousClock.now
+        if let next = nextConnectAttempt, now < next {
+            failExpiredUnsent(now: now)
+            let earliest = unsent.map(\.deadline).min()
+            let closing = core.state.withLock { state -> Bool in
+                if !state.closing && state.pending.isEmpty { state.threadSleeping = true }
+                return state.closing || !state.pending.isEmpty
+            }
+            if !closing { waitIdle(until: earliest.map { min($0, next) } ?? next) }
+            return false
+        }
+        switch connect() {
+        case .success(let newContext):
+            context = newContext
+            reconnectDelay = configuration.reconnectDelay
+            nextConnectAttempt = nil
+            lastConnectError = nil
+            logger.debug("connected to Redis", metadata: ["redis.endpoint": "\(configuration.endpoint)", "redis.connection": "\(core.label)"])
+            return true
+        case .failure(let error):
+            lastConnectError = error
+            nextConnectAttempt = ContinuousClock.now + reconnectDelay
+            reconnectDelay = min(reconnectDelay * 2, configuration.maximumReconnectDelay)
+            logger.debug("could not connect to Redis", metadata: ["redis.endpoint": "\(configuration.endpoint)", "error": "\(error)"])
+            if error.code == .authenticationFailed || error.code == .invalidConfiguration {
+                // Waiting will not fix credentials or a database index: fail at once.
+                failUnsent(error)
+            } else {
+                failExpiredUnsent(now: ContinuousClock.now)
+            }
+            return false
+        }
+    }
+
+    private func connect() -> Result<UnsafeMutablePointer<redisContext>, RedisError> {
+        let timeout = Self.timeval(configuration.connectTimeout)
+        let newContext: UnsafeMutablePointer<redisContext>?
+        switch configuration.endpoint {
+        case .tcp(let host, let port): newContext = redisConnectWithTimeout(host, Int32(port), timeout)
+        case .unixSocket(let path): newContext = redisConnectUnixWithTimeout(path, timeout)
+        }
+        guard let newContext else {
+            return .failure(RedisError(.connectionFailed, "could not allocate a connection to Redis at \(configuration.endpoint)"))
+        }
+        if newContext.pointee.err != 0 {
+            let reason = Self.errorText(newContext)
+            redisFree(newContext)
+            return .failure(RedisError(.connectionFailed, "could not connect to Redis at \(configuration.endpoint): \(reason)"))
+        }
+        redisSetTimeout(newContext, Self.timeval(core.replyTimeout))
+        if case .tcp = configuration.endpoint { redisEnableKeepAlive(newContext) }
+        if let error = handshake(newContext) {
+            redisFree(newContext)
+            return .failure(error)
+        }
+        return .success(newContext)
+    }
+
+    /// AUTH, SELECT and CLIENT SETNAME, sent as one pipeline on every (re)connect.
+    private func handshake(_ context: UnsafeMutablePointer<redisContext>) -> RedisError? {
+        var commands: [(RedisCommand, RedisError.Code)] = []
+        if let password = configuration.password {
+            let auth = configuration.username.map { RedisCommand("AUTH", $0, password) } ?? RedisCommand("AUTH", password)
+            commands.append((auth, .authenticationFailed))
+        }
+        if configuration.database != 0 {
+            commands.append((RedisCommand("SELECT", configuration.database), .invalidConfiguration))
+        }
+        if let name = configuration.clientName {
+            commands.append((RedisCommand("CLIENT", "SETNAME", name), .invalidConfiguration))
+        }
+        for (command, _) in commands {
+            command.frame.withUnsafeBufferPointer { frame in
+                frame.withMemoryRebound(to: CChar.self) { _ = redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
+            }
+        }
+        var firstError: RedisError?
+        for (command, code) in commands {
+            var reply: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &reply) == REDIS_OK, let reply else {
+                return RedisError(.connectionFailed, "Redis at \(configuration.endpoint) closed the connection during \(command.name): \(Self.errorText(context))")
+            }
+            let value = Self.value(of: reply.assumingMemoryBound(to: redisReply.self))
+            freeReplyObject(reply)
+            if case .error(let message) = value, firstError == nil {
+                firstError = RedisError(code, "Redis at \(configuration.endpoint) refused \(command.name): \(message)")
+            }
+        }
+        return firstError
+    }
+
+    private func disconnect() {
+        guard let context else { return }
+        redisFree(context)
+        self.context = nil
+    }
+
+    private func failUnsent(_ error: RedisError) {
+        let failed = unsent
+        unsent = []
+        for command in failed { command.complete(.failure(error)) }
+    }
+
+    private func failExpiredUnsent(now: ContinuousClock.Instant) {
+        guard unsent.contains(where: { $0.deadline <= now }) else { return }
+        let reason = lastConnectError?.message ?? "no connection to Redis at \(configuration.endpoint)"
+        var waiting: [PendingCommand] = []
+        for command in unsent {
+            if command.deadline <= now {
+                command.complete(.failure(RedisError(.connectionFailed, "\(command.name) was not sent within the command timeout: \(reason)")))
+            } else {
+                waiting.append(command)
+            }
+        }
+        unsent = waiting
+    }
+
+    // MARK: Pipelining
+
+    /// Writes the batch, then reads replies in order; commands queued meanwhile join the pipeline, so
+    /// they leave with the next read instead of waiting for the whole batch.
+    private func sendPipeline(_ batch: [PendingCommand]) {
+        guard let context else { return }
+        var inFlight = batch
+        append(batch, to: context)
+        var next = 0
+        while next < inFlight.count {
+            var reply: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &reply) == REDIS_OK, let reply else {
+                let error = connectionError(context)
+                logger.info("lost the connection to Redis", metadata: ["redis.connection": "\(core.label)", "error": "\(error)"])
+                for command in inFlight[next...] { command.complete(.failure(error)) }
+                disconnect()
+                return
+            }
+            let value = Self.value(of: reply.assumingMemoryBound(to: redisReply.self))
+            freeReplyObject(reply)
+            let command = inFlight[next]
+            if case .error(let message) = value {
+                command.complete(.failure(.server(message, command: command.name)))
+            } else {
+                command.complete(.success(value))
+            }
+            next += 1
+            if next == inFlight.count || next & 15 == 0 {
+                let (more, _) = takeQueued(maySleep: false)
+                if !more.isEmpty {
+                    append(more, to: context)
+                    if next == inFlight.count {
+                        inFlight = more
+                        next = 0
+                    } else {
+                        inFlight.append(contentsOf: more)
+                    }
+                }
+            }
+        }
+    }
+
+    private func append(_ commands: [PendingCommand], to context: UnsafeMutablePointer<redisContext>) {
+        for command in commands {
+            command.frame.withUnsafeBufferPointer { frame in
+                frame.withMemoryRebound(to: CChar.self) { _ = redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
+            }
+        }
+    }
+
+    private func connectionError(_ context: UnsafeMutablePointer<redisContext>) -> RedisError {
+        let reason = Self.errorText(context)
+        switch context.pointee.err {
+        case REDIS_ERR_IO where errno == EAGAIN || errno == EWOULDBLOCK:
+            return RedisError(.timeout, "no reply from Redis at \(configuration.endpoint) within \(core.replyTimeout); the command may have been applied")
+        case REDIS_ERR_PROTOCOL:
+            return RedisError(.protocolError, "Redis at \(configuration.endpoint) sent a malformed reply: \(reason)")
+        case REDIS_ERR_EOF:
+            return RedisError(.connectionLost, "Redis at \(configuration.endpoint) closed the connection; the command may have been applied")
+        default:
+            return RedisError(.connectionLost, "the connection to Redis at \(configuration.endpoint) broke (\(reason)); the command may have been applied")
+        }
+    }
+
+    // MARK: C helpers
+
+    /// Copies a hiredis reply tree into Swift values; the caller frees the reply.
+    static func value(of reply: UnsafePointer<redisReply>) -> RedisValue {
+        let node = reply.pointee
+        switch node.type {
+        case REDIS_REPLY_STRING:
+            return .bulkString(Array(UnsafeRawBufferPointer(start: node.str, count: Int(node.len))))
+        case REDIS_REPLY_STATUS:
+            return .simpleString(String(decoding: UnsafeRawBufferPointer(start: node.str, count: Int(node.len)), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            return .error(String(decoding: UnsafeRawBufferPointer(start: node.str, count: Int(node.len)), as: UTF8.self))
+        case REDIS_REPLY_INTEGER:
+            return .integer(Int(node.integer))
+        case REDIS_REPLY_ARRAY:
+            var elements: [RedisValue] = []
+            elements.reserveCapacity(Int(node.elements))
+            for index in 0..<Int(node.elements) {
+                elements.append(node.element[index].map { value(of: $0) } ?? .null)
+            }
+            return .array(elements)
+        default:
+            return .null
+        }
+    }
+
+    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { raw in
+            let bytes = raw.prefix { $0 != 0 }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    private static func timeval(_ duration: Duration) -> Glibc.timeval {
+        let (seconds, attoseconds) = duration.components
+        return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    }
+
+    /// hiredis writes with `write`, which raises SIGPIPE on a closed socket and would kill the process.
+    /// Blocking the signal on this thread alone turns it into an `EPIPE` error without touching the
+    /// process-wide disposition the application may rely on.
+    private static func blockSIGPIPE() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+}
+
+extension Duration {
+    /// The duration in whole milliseconds, rounded down.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

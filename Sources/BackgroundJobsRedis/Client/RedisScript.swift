@@ -1,0 +1,41 @@
+/// A Lua script that runs with `EVALSHA` and is loaded again when Redis answers `NOSCRIPT`.
+public struct RedisScript: Sendable, Hashable {
+    /// The Lua source.
+    public let source: String
+    /// The SHA-1 digest Redis names the script by.
+    public let sha1: String
+
+    /// A script from its Lua source.
+    public init(_ source: String) {
+        self.source = source
+        self.sha1 = SHA1.hexDigest(of: source.utf8)
+    }
+}
+
+/// Something that sends commands to Redis and returns their replies.
+public protocol RedisCommandSender: Sendable {
+    /// Sends one command and returns its reply; an error reply is thrown as ``RedisError``.
+    func send(_ command: RedisCommand) async throws(RedisError) -> RedisValue
+}
+
+extension RedisCommandSender {
+    /// Sends one command given by its name and arguments.
+    public func send(_ name: String, _ arguments: any RedisArgument...) async throws(RedisError) -> RedisValue {
+        try await send(RedisCommand(name, arguments: arguments))
+    }
+
+    /// Runs a script with `EVALSHA`; when Redis does not have it cached (`NOSCRIPT`, after a restart or
+    /// `SCRIPT FLUSH`), sends it with `EVAL`, which runs it and caches it again.
+    ///
+    /// Resending is safe: a `NOSCRIPT` reply means the script did not run.
+    public func run(
+        _ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = []
+    ) async throws(RedisError) -> RedisValue {
+        let tail: [any RedisArgument] = [keys.count] + keys + arguments
+        do {
+            return try await send(RedisCommand("EVALSHA", arguments: [script.sha1] + tail))
+        } catch where error.serverErrorPrefix == "NOSCRIPT" {
+            return try await send(RedisCommand("EVAL", arguments: [script.source] + tail))
+        }
+    }
+}
