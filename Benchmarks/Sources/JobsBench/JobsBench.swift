@@ -1,0 +1,39 @@
+import ArgumentParser
+import BackgroundJobsRedis
+import Foundation
+import Logging
+
+@main
+struct JobsBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs-bench",
+        abstract: "Measures BackgroundJobs against the Redis server REDIS_URL names.",
+        subcommands: [RedisSetBenchmark.self]
+    )
+}
+
+/// Options every scenario shares.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "The Redis server; defaults to the REDIS_URL environment variable.")
+    var redisURL: String = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
+
+    @Option(help: "How many times each measurement runs; the median is reported.")
+    var runs: Int = 3
+
+    func client() throws -> RedisClient {
+        var logger = Logger(label: "jobs-bench")
+        logger.logLevel = .warning
+        return try RedisClient(url: redisURL, logger: logger)
+    }
+}
+
+/// Prints one JSON object on a line of its own.
+func report(_ fields: [String: any Sendable]) {
+    let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted[sorted.count / 2]
+}
