@@ -1,7 +1,7 @@
 import BackgroundJobsRedis
 import Testing
 
-@Suite("Redis client authentication")
+@Suite("Redis client authentication", .timeLimit(.minutes(2)))
 struct RedisClientAuthTests {
     @Test("AUTH with the password in the URL, and SELECT of the database")
     func passwordAndDatabase() async throws {

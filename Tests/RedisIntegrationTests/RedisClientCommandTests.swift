@@ -1,7 +1,7 @@
 import BackgroundJobsRedis
 import Testing
 
-@Suite("Redis client commands")
+@Suite("Redis client commands", .timeLimit(.minutes(2)))
 struct RedisClientCommandTests {
     @Test("every reply type round-trips")
     func replyTypes() async throws {

@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite("Redis client recovery")
+@Suite("Redis client recovery", .timeLimit(.minutes(2)))
 struct RedisClientRecoveryTests {
     @Test("after CLIENT KILL of its connection, the client reconnects and later commands succeed")
     func clientKill() async throws {

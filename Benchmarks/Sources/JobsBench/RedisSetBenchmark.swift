@@ -19,7 +19,13 @@ struct RedisSetBenchmark: AsyncParsableCommand {
     var tasks: Int = 50
 
     @Option(help: "Pipelined connections of the client.")
-    var connections: Int = 1
+    var connections: Int = 2
+
+    @Flag(inversion: .prefixedNo, help: "Also run redis-benchmark -t set -P 16 against the same server.")
+    var reference = true
+
+    @Flag(inversion: .prefixedNo, help: "Also measure a single task.")
+    var single = true
 
     func run() async throws {
         var configuration = try RedisConfiguration(url: common.redisURL)
@@ -31,9 +37,9 @@ struct RedisSetBenchmark: AsyncParsableCommand {
         var concurrent: [Double] = []
         var reference: [Double] = []
         for _ in 0..<common.runs {
-            single.append(try await measure(client: client, tasks: 1, commands: commands / 10))
+            if self.single { single.append(try await measure(client: client, tasks: 1, commands: commands / 10)) }
             concurrent.append(try await measure(client: client, tasks: tasks, commands: commands))
-            if let rate = try redisBenchmark(configuration.endpoint) { reference.append(rate) }
+            if self.reference, let rate = try redisBenchmark(configuration.endpoint) { reference.append(rate) }
         }
         _ = try await client.send("DEL", "bench:set")
         await client.close()
@@ -43,9 +49,9 @@ struct RedisSetBenchmark: AsyncParsableCommand {
             "runs": common.runs,
             "commands": commands,
             "connections": connections,
-            "set_1_task_per_s": median(single).rounded(),
             "set_\(tasks)_tasks_per_s": median(concurrent).rounded(),
         ]
+        if !single.isEmpty { fields["set_1_task_per_s"] = median(single).rounded() }
         if !reference.isEmpty {
             fields["redis_benchmark_P16_per_s"] = median(reference).rounded()
             fields["ratio_\(tasks)_tasks_to_P16"] = (median(concurrent) / median(reference) * 1000).rounded() / 1000

@@ -2,18 +2,32 @@
 public protocol RedisArgument: Sendable {
     /// Appends the argument's bytes, without any framing.
     func appendRedisBytes(to buffer: inout [UInt8])
+    /// Appends the argument as a RESP bulk string (`$<length>\r\n<bytes>\r\n`).
+    func appendRedisBulk(to frame: inout [UInt8])
+}
+
+extension RedisArgument {
+    public func appendRedisBulk(to frame: inout [UInt8]) {
+        // The length prefix comes before the bytes, so encode the argument first, then frame it.
+        var bytes: [UInt8] = []
+        appendRedisBytes(to: &bytes)
+        RedisCommand.appendBulk(bytes, to: &frame)
+    }
 }
 
 extension String: RedisArgument {
     public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
+    public func appendRedisBulk(to frame: inout [UInt8]) { RedisCommand.appendBulk(utf8, to: &frame) }
 }
 
 extension Substring: RedisArgument {
     public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
+    public func appendRedisBulk(to frame: inout [UInt8]) { RedisCommand.appendBulk(utf8, to: &frame) }
 }
 
 extension Array: RedisArgument where Element == UInt8 {
     public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+    public func appendRedisBulk(to frame: inout [UInt8]) { RedisCommand.appendBulk(self, to: &frame) }
 }
 
 extension Int: RedisArgument {
@@ -44,40 +58,46 @@ public struct RedisCommand: Sendable {
         var frame: [UInt8] = []
         frame.reserveCapacity(16 + name.utf8.count + arguments.count * 24)
         Self.appendHeader(UInt8(ascii: "*"), arguments.count + 1, to: &frame)
-        Self.appendBulk(name, to: &frame)
+        Self.appendBulk(name.utf8, to: &frame)
         for argument in arguments {
-            Self.appendBulk(argument, to: &frame)
+            argument.appendRedisBulk(to: &frame)
         }
         self.frame = frame
     }
 
-    private static func appendEncodedBulk(_ argument: some RedisArgument, to frame: inout [UInt8]) {
-        // The length prefix comes before the bytes, so encode the argument first, then frame it.
-        var bytes: [UInt8] = []
-        argument.appendRedisBytes(to: &bytes)
+    /// Appends `bytes` as a RESP bulk string.
+    static func appendBulk(_ bytes: some Collection<UInt8>, to frame: inout [UInt8]) {
         appendHeader(UInt8(ascii: "$"), bytes.count, to: &frame)
         frame.append(contentsOf: bytes)
-        frame.append(contentsOf: [13, 10])
-    }
-
-    private static func appendBulk(_ argument: any RedisArgument, to frame: inout [UInt8]) {
-        switch argument {
-        case let text as String:
-            appendHeader(UInt8(ascii: "$"), text.utf8.count, to: &frame)
-            frame.append(contentsOf: text.utf8)
-            frame.append(contentsOf: [13, 10])
-        case let bytes as [UInt8]:
-            appendHeader(UInt8(ascii: "$"), bytes.count, to: &frame)
-            frame.append(contentsOf: bytes)
-            frame.append(contentsOf: [13, 10])
-        default:
-            appendEncodedBulk(argument, to: &frame)
-        }
+        frame.append(13)
+        frame.append(10)
     }
 
     private static func appendHeader(_ marker: UInt8, _ count: Int, to frame: inout [UInt8]) {
         frame.append(marker)
-        frame.append(contentsOf: String(count).utf8)
-        frame.append(contentsOf: [13, 10])
+        appendDecimal(count, to: &frame)
+        frame.append(13)
+        frame.append(10)
+    }
+
+    /// Writes a non-negative count in decimal without building a String.
+    private static func appendDecimal(_ value: Int, to frame: inout [UInt8]) {
+        if value < 10 {
+            frame.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while rest > 0 {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            }
+            frame.append(contentsOf: buffer[(20 - count)...])
+        }
     }
 }

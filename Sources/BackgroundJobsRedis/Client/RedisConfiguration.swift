@@ -32,7 +32,8 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var blockingTimeout: Duration
     /// The name shown by `CLIENT LIST`, set on every (re)connect.
     public var clientName: String?
-    /// The number of pipelined connections that ordinary commands are spread over.
+    /// The number of pipelined connections that ordinary commands are spread over. Two, each with its
+    /// own thread, gave 20–40 % more throughput than one on a two-core machine (`jobs-bench redis-set`).
     public var connectionCount: Int
     /// The first pause between reconnect attempts; it doubles up to ``maximumReconnectDelay``.
     public var reconnectDelay: Duration
@@ -49,7 +50,7 @@ public struct RedisConfiguration: Sendable, Equatable {
         commandTimeout: Duration = .seconds(5),
         blockingTimeout: Duration = .seconds(2),
         clientName: String? = nil,
-        connectionCount: Int = 1,
+        connectionCount: Int = 2,
         reconnectDelay: Duration = .milliseconds(10),
         maximumReconnectDelay: Duration = .seconds(1)
     ) throws(RedisError) {

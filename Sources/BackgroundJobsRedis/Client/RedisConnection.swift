@@ -45,8 +45,9 @@ public final class RedisConnection: RedisCommandSender {
 struct PendingCommand: Sendable {
     let name: String
     let frame: [UInt8]
-    /// Until when the command may wait for a connection before it fails unsent.
-    let deadline: ContinuousClock.Instant
+    /// Until when the command may wait for a connection before it fails unsent; the thread sets it when
+    /// it finds no connection up, so the common path never reads the clock.
+    var deadline: ContinuousClock.Instant?
     let continuation: UnsafeContinuation<Result<RedisValue, RedisError>, Never>
 
     func complete(_ result: Result<RedisValue, RedisError>) {
@@ -101,9 +102,8 @@ final class RedisConnectionCore: Sendable {
     }
 
     func send(_ command: RedisCommand) async throws(RedisError) -> RedisValue {
-        let deadline = ContinuousClock.now + configuration.commandTimeout
         let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<RedisValue, RedisError>, Never>) in
-            let pending = PendingCommand(name: command.name, frame: command.frame, deadline: deadline, continuation: continuation)
+            let pending = PendingCommand(name: command.name, frame: command.frame, deadline: nil, continuation: continuation)
             let action = state.withLock { state -> SendAction in
                 if state.closing { return .reject }
                 state.pending.append(pending)

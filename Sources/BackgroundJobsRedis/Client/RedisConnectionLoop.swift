@@ -38,6 +38,7 @@ final class RedisConnectionLoop {
                 continue
             }
             if context == nil {
+                stampDeadlines()
                 if closing {
                     failUnsent(RedisError(.clientClosed, "the connection was closed before it could reconnect"))
                     continue
@@ -98,7 +99,7 @@ final class RedisConnectionLoop {
         let now = ContinuousClock.now
         if let next = nextConnectAttempt, now < next {
             failExpiredUnsent(now: now)
-            let earliest = unsent.map(\.deadline).min()
+            let earliest = unsent.compactMap(\.deadline).min()
             let closing = core.state.withLock { state -> Bool in
                 if !state.closing && state.pending.isEmpty { state.threadSleeping = true }
                 return state.closing || !state.pending.isEmpty
@@ -192,6 +193,15 @@ final class RedisConnectionLoop {
         self.context = nil
     }
 
+    /// Gives unsent commands that have none a deadline for waiting on a connection, counted from now.
+    private func stampDeadlines() {
+        guard unsent.contains(where: { $0.deadline == nil }) else { return }
+        let deadline = ContinuousClock.now + configuration.commandTimeout
+        for index in unsent.indices where unsent[index].deadline == nil {
+            unsent[index].deadline = deadline
+        }
+    }
+
     private func failUnsent(_ error: RedisError) {
         let failed = unsent
         unsent = []
@@ -199,11 +209,11 @@ final class RedisConnectionLoop {
     }
 
     private func failExpiredUnsent(now: ContinuousClock.Instant) {
-        guard unsent.contains(where: { $0.deadline <= now }) else { return }
+        guard unsent.contains(where: { $0.deadline.map { $0 <= now } ?? false }) else { return }
         let reason = lastConnectError?.message ?? "no connection to Redis at \(configuration.endpoint)"
         var waiting: [PendingCommand] = []
         for command in unsent {
-            if command.deadline <= now {
+            if let deadline = command.deadline, deadline <= now {
                 command.complete(.failure(RedisError(.connectionFailed, "\(command.name) was not sent within the command timeout: \(reason)")))
             } else {
                 waiting.append(command)
@@ -215,16 +225,18 @@ final class RedisConnectionLoop {
     // MARK: Pipelining
 
     /// Writes the batch, then reads replies in order; commands queued meanwhile join the pipeline, so
-    /// they leave with the next read instead of waiting for the whole batch.
+    /// they leave with the next write instead of waiting for the whole batch.
     private func sendPipeline(_ batch: [PendingCommand]) {
         guard let context else { return }
         var inFlight = batch
         append(batch, to: context)
         var next = 0
         while next < inFlight.count {
-            var reply: UnsafeMutableRawPointer?
-            guard redisGetReply(context, &reply) == REDIS_OK, let reply else {
-                let error = connectionError(context)
+            let reply: UnsafeMutableRawPointer
+            switch nextReply(context, inFlight: &inFlight, answered: next) {
+            case .success(let received):
+                reply = received
+            case .failure(let error):
                 logger.info("lost the connection to Redis", metadata: ["redis.connection": "\(core.label)", "error": "\(error)"])
                 for command in inFlight[next...] { command.complete(.failure(error)) }
                 disconnect()
@@ -239,20 +251,46 @@ final class RedisConnectionLoop {
                 command.complete(.success(value))
             }
             next += 1
-            if next == inFlight.count || next & 15 == 0 {
+            if next == inFlight.count {
+                // Everything sent is answered: start the next pipeline with whatever queued up meanwhile.
                 let (more, _) = takeQueued(maySleep: false)
-                if !more.isEmpty {
-                    append(more, to: context)
-                    if next == inFlight.count {
-                        inFlight = more
-                        next = 0
-                    } else {
-                        inFlight.append(contentsOf: more)
-                    }
-                }
+                guard !more.isEmpty else { return }
+                append(more, to: context)
+                inFlight = more
+                next = 0
             }
         }
     }
+
+    /// The next reply: from hiredis's buffer when one is there, otherwise after writing what is pending
+    /// and reading from the socket. While it waits for Redis, commands queued by other tasks are written
+    /// too, so Redis always has the whole backlog.
+    private func nextReply(
+        _ context: UnsafeMutablePointer<redisContext>, inFlight: inout [PendingCommand], answered: Int
+    ) -> Result<UnsafeMutableRawPointer, RedisError> {
+        while true {
+            var reply: UnsafeMutableRawPointer?
+            guard redisGetReplyFromReader(context, &reply) == REDIS_OK else { return .failure(connectionError(context)) }
+            if let reply { return .success(reply) }
+
+            let (more, _) = takeQueued(maySleep: false)
+            if !more.isEmpty {
+                append(more, to: context)
+                inFlight.append(contentsOf: more)
+            }
+            var done: Int32 = 0
+            repeat {
+                guard redisBufferWrite(context, &done) == REDIS_OK else { return .failure(connectionError(context)) }
+            } while done == 0
+            // A blocking read puts this thread to sleep and waking it costs more than the wait for a reply
+            // on loopback; look a few times first.
+            var socket = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
+            for _ in 0..<Self.spinsBeforeBlockingRead where poll(&socket, 1, 0) == 0 {}
+            guard redisBufferRead(context) == REDIS_OK else { return .failure(connectionError(context)) }
+        }
+    }
+
+    private static let spinsBeforeBlockingRead = 0
 
     private func append(_ commands: [PendingCommand], to context: UnsafeMutablePointer<redisContext>) {
         for command in commands {
