@@ -120,6 +120,44 @@ struct RedisClientRecoveryTests {
         try await server.stop()
     }
 
+    @Test("a command without a reply in time fails as a timeout, and the connection recovers")
+    func commandTimeout() async throws {
+        let server = try await TestRedisServer()
+        var configuration = try RedisConfiguration(url: server.url)
+        configuration.commandTimeout = .milliseconds(300)
+        let client = RedisClient(configuration: configuration, logger: SharedRedis.logger)
+        let admin = try RedisClient(url: server.url, logger: SharedRedis.logger)
+        _ = try await client.send("PING")
+        _ = try await admin.send("CLIENT", "PAUSE", 1500, "ALL")
+
+        let started = ContinuousClock.now
+        let error = try await #require(throws: RedisError.self) { try await client.send("SET", "k", "v") }
+        #expect(error.code == .timeout)
+        #expect(error.outcomeUnknown)
+        #expect(ContinuousClock.now - started < .seconds(1.4), "it fails at the command timeout, not when the pause ends")
+
+        try await waitUntil("the paused server answers again", timeout: .seconds(10)) {
+            (try? await client.send("PING")) == .simpleString("PONG")
+        }
+        await client.close()
+        await admin.close()
+        try await server.stop()
+    }
+
+    @Test("a unix socket URL connects")
+    func unixSocket() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bj-sock-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let socket = directory.appendingPathComponent("redis.sock").path
+        let server = try await TestRedisServer(arguments: ["--unixsocket", socket, "--unixsocketperm", "700"])
+        let client = try RedisClient(url: "unix://\(socket)?db=2", logger: SharedRedis.logger)
+        #expect(try await client.send("PING") == .simpleString("PONG"))
+        #expect(try await client.send("CLIENT", "INFO").string?.contains(" db=2 ") == true)
+        await client.close()
+        try await server.stop()
+    }
+
     @Test("a closed client rejects new commands as never sent")
     func closedClient() async throws {
         let client = RedisClient(configuration: try RedisConfiguration(url: SharedRedis.url()), logger: SharedRedis.logger)

@@ -233,7 +233,7 @@ final class RedisConnectionLoop {
         var next = 0
         while next < inFlight.count {
             let reply: UnsafeMutableRawPointer
-            switch nextReply(context, inFlight: &inFlight, answered: next) {
+            switch nextReply(context, inFlight: &inFlight) {
             case .success(let received):
                 reply = received
             case .failure(let error):
@@ -266,7 +266,7 @@ final class RedisConnectionLoop {
     /// and reading from the socket. While it waits for Redis, commands queued by other tasks are written
     /// too, so Redis always has the whole backlog.
     private func nextReply(
-        _ context: UnsafeMutablePointer<redisContext>, inFlight: inout [PendingCommand], answered: Int
+        _ context: UnsafeMutablePointer<redisContext>, inFlight: inout [PendingCommand]
     ) -> Result<UnsafeMutableRawPointer, RedisError> {
         while true {
             var reply: UnsafeMutableRawPointer?
@@ -282,15 +282,9 @@ final class RedisConnectionLoop {
             repeat {
                 guard redisBufferWrite(context, &done) == REDIS_OK else { return .failure(connectionError(context)) }
             } while done == 0
-            // A blocking read puts this thread to sleep and waking it costs more than the wait for a reply
-            // on loopback; look a few times first.
-            var socket = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
-            for _ in 0..<Self.spinsBeforeBlockingRead where poll(&socket, 1, 0) == 0 {}
             guard redisBufferRead(context) == REDIS_OK else { return .failure(connectionError(context)) }
         }
     }
-
-    private static let spinsBeforeBlockingRead = 0
 
     private func append(_ commands: [PendingCommand], to context: UnsafeMutablePointer<redisContext>) {
         for command in commands {
