@@ -32,6 +32,7 @@ let package = Package(
         .target(
             name: "BackgroundJobsRedis",
             dependencies: [
+                "BackgroundJobsDomain",
                 "CHiredis",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -52,7 +53,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BackgroundJobsRedisTests",
-            dependencies: ["BackgroundJobsRedis"],
+            dependencies: ["BackgroundJobsRedis", "BackgroundJobsDomain"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

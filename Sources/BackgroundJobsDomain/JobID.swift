@@ -8,7 +8,7 @@ public import Foundation
 ///
 /// The first 10 characters encode the creation time in milliseconds, the other 16 are random, in
 /// Crockford's base 32 (no I, L, O or U). Ids made in the same millisecond are unique but unordered.
-public struct JobID: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+public struct JobID: ValidatedString {
     /// The id as text.
     public let rawValue: String
 
@@ -65,17 +65,4 @@ public struct JobID: Sendable, Hashable, Codable, Comparable, CustomStringConver
         }
         return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
-
-    public init(from decoder: any Decoder) throws {
-        try self.init(decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
-    public var description: String { rawValue }
-
-    public static func < (lhs: JobID, rhs: JobID) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -1,5 +1,5 @@
 /// The validated name of a job type, such as `email` or `file_processing`, that selects its handler.
-public struct JobName: Sendable, Hashable, Codable, Comparable, CustomStringConvertible, ExpressibleByStringLiteral {
+public struct JobName: ValidatedString, ExpressibleByStringLiteral {
     /// The name as text.
     public let rawValue: String
 
@@ -25,17 +25,4 @@ public struct JobName: Sendable, Hashable, Codable, Comparable, CustomStringConv
     public init(stringLiteral name: String) {
         do { try self.init(name) } catch { preconditionFailure("\(error)") }
     }
-
-    public init(from decoder: any Decoder) throws {
-        try self.init(decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
-    public var description: String { rawValue }
-
-    public static func < (lhs: JobName, rhs: JobName) -> Bool { lhs.rawValue < rhs.rawValue }
 }

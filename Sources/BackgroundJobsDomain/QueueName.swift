@@ -2,7 +2,7 @@
 ///
 /// Names are 1 to 64 characters of letters, digits, `_`, `-` and `.`, so a name can never break the
 /// Redis key it is part of (no `:`, braces or spaces).
-public struct QueueName: Sendable, Hashable, Codable, Comparable, CustomStringConvertible, ExpressibleByStringLiteral {
+public struct QueueName: ValidatedString, ExpressibleByStringLiteral {
     /// The name as text.
     public let rawValue: String
 
@@ -29,20 +29,6 @@ public struct QueueName: Sendable, Hashable, Codable, Comparable, CustomStringCo
     public init(stringLiteral name: String) {
         do { try self.init(name) } catch { preconditionFailure("\(error)") }
     }
-
-    public init(from decoder: any Decoder) throws {
-        let name = try decoder.singleValueContainer().decode(String.self)
-        try self.init(name)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
-    public var description: String { rawValue }
-
-    public static func < (lhs: QueueName, rhs: QueueName) -> Bool { lhs.rawValue < rhs.rawValue }
 
     private static func isAllowed(_ byte: UInt8) -> Bool {
         switch byte {

@@ -1,0 +1,53 @@
+public import BackgroundJobsDomain
+
+/// Every Redis key the job system uses, built from one prefix. No other file spells a key.
+///
+/// With the default prefix `jobs` the keys are `jobs:queue:<queue>:<priority>`, `jobs:delayed`,
+/// `jobs:data:<id>` and so on. A prefix in braces, such as `{jobs}`, puts every key in one Redis Cluster
+/// hash slot, so each Lua script may touch any of them.
+public struct RedisKeys: Sendable, Hashable {
+    /// The prefix every key starts with.
+    public let prefix: String
+
+    /// Keys under `prefix`; it must be non-empty and free of spaces and line breaks.
+    public init(prefix: String = "jobs") throws(RedisError) {
+        guard !prefix.isEmpty, !prefix.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }) else {
+            throw RedisError(.invalidConfiguration, "the key prefix must be non-empty and free of white space")
+        }
+        self.prefix = prefix
+    }
+
+    /// The list of ready job ids of one queue and priority.
+    public func ready(_ queue: QueueName, _ priority: JobPriority) -> String {
+        "\(prefix):queue:\(queue.rawValue):\(priority.rawValue)"
+    }
+
+    /// The ready lists of a queue, most urgent first: the order a worker takes jobs in.
+    public func readyLists(_ queue: QueueName) -> [String] {
+        JobPriority.mostUrgentFirst.map { ready(queue, $0) }
+    }
+
+    /// The sorted set of jobs waiting for a time (delays, run-at times, retries), scored by due time in ms.
+    public var delayed: String { "\(prefix):delayed" }
+
+    /// The hash that holds one job.
+    public func data(_ id: JobID) -> String { "\(prefix):data:\(id.rawValue)" }
+
+    /// The prefix of job hashes, for scripts that build a job's key from its id.
+    public var dataPrefix: String { "\(prefix):data:" }
+
+    /// The list of job ids one worker process holds.
+    public func processing(worker: String) -> String { "\(prefix):processing:\(worker)" }
+
+    /// The sorted set of dead jobs of a queue, scored by the time they died.
+    public func dead(_ queue: QueueName) -> String { "\(prefix):failed:\(queue.rawValue)" }
+
+    /// A worker process's heartbeat; it expires when the process stops refreshing it.
+    public func heartbeat(worker: String) -> String { "\(prefix):worker:\(worker)" }
+
+    /// The set of worker processes that have registered, live or not.
+    public var workers: String { "\(prefix):workers" }
+
+    /// The key that keeps a second job with the same unique key out.
+    public func unique(_ key: String) -> String { "\(prefix):unique:\(key)" }
+}
