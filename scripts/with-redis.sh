@@ -34,7 +34,8 @@ for attempt in $(seq 1 20); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
     done
-    if redis-cli -p "$port" ping >/dev/null 2>&1; then
+    # Another run may have taken the port first: use the server only if it is ours.
+    if redis-cli -p "$port" info server 2>/dev/null | tr -d '\r' | grep -qx "process_id:$pid"; then
         export REDIS_URL="redis://127.0.0.1:$port"
         echo "Started a throwaway redis-server (pid $pid) at $REDIS_URL" >&2
         status=0
@@ -45,5 +46,6 @@ for attempt in $(seq 1 20); do
     wait "$pid" 2>/dev/null || true
     pid=""
 done
-echo "Could not start redis-server on a free port; see $dir/redis.log" >&2
+echo "Could not start redis-server on a free port. Its last log lines:" >&2
+tail -n 20 "$dir/redis.log" >&2 2>/dev/null || true
 exit 1

@@ -40,10 +40,11 @@ final class RedisConnectionLoop {
             if context == nil {
                 stampDeadlines()
                 if closing {
-                    failUnsent(RedisError(.clientClosed, "the connection was closed before it could reconnect"))
-                    continue
+                    // Commands queued before the close still deserve their one attempt at a connection.
+                    guard connectBeforeClosing() else { continue }
+                } else {
+                    guard connectIfDue() else { continue }
                 }
-                guard connectIfDue() else { continue }
             }
             let batch = unsent
             unsent = []
@@ -126,6 +127,19 @@ final class RedisConnectionLoop {
             } else {
                 failExpiredUnsent(now: ContinuousClock.now)
             }
+            return false
+        }
+    }
+
+    /// One connect attempt for the commands still queued at close, whatever the backoff; on failure they
+    /// fail unsent with the reason.
+    private func connectBeforeClosing() -> Bool {
+        switch connect() {
+        case .success(let newContext):
+            context = newContext
+            return true
+        case .failure(let error):
+            failUnsent(RedisError(.connectionFailed, "the connection closed before it could send: \(error.message)"))
             return false
         }
     }
@@ -227,7 +241,10 @@ final class RedisConnectionLoop {
     /// Writes the batch, then reads replies in order; commands queued meanwhile join the pipeline, so
     /// they leave with the next write instead of waiting for the whole batch.
     private func sendPipeline(_ batch: [PendingCommand]) {
-        guard let context else { return }
+        guard let context else {
+            for command in batch { command.complete(.failure(RedisError(.connectionFailed, "\(command.name) was not sent: no connection"))) }
+            return
+        }
         var inFlight = batch
         append(batch, to: context)
         var next = 0
@@ -251,6 +268,11 @@ final class RedisConnectionLoop {
                 command.complete(.success(value))
             }
             next += 1
+            if next >= 256 && next < inFlight.count {
+                // Under sustained load the pipeline never drains; drop answered commands and their frames.
+                inFlight.removeFirst(next)
+                next = 0
+            }
             if next == inFlight.count {
                 // Everything sent is answered: start the next pipeline with whatever queued up meanwhile.
                 let (more, _) = takeQueued(maySleep: false)
@@ -295,9 +317,10 @@ final class RedisConnectionLoop {
     }
 
     private func connectionError(_ context: UnsafeMutablePointer<redisContext>) -> RedisError {
+        let failure = errno
         let reason = Self.errorText(context)
         switch context.pointee.err {
-        case REDIS_ERR_IO where errno == EAGAIN || errno == EWOULDBLOCK:
+        case REDIS_ERR_IO where failure == EAGAIN || failure == EWOULDBLOCK:
             return RedisError(.timeout, "no reply from Redis at \(configuration.endpoint) within \(core.replyTimeout); the command may have been applied")
         case REDIS_ERR_PROTOCOL:
             return RedisError(.protocolError, "Redis at \(configuration.endpoint) sent a malformed reply: \(reason)")

@@ -2,7 +2,7 @@
 ///
 /// The ``code`` says what happened and, with it, whether a command may have been applied:
 /// ``Code/connectionFailed`` and ``Code/clientClosed`` mean the command never reached Redis, while
-/// ``Code/connectionLost`` and ``Code/timeout`` mean its outcome is unknown.
+/// ``Code/connectionLost``, ``Code/timeout`` and ``Code/protocolError`` mean its outcome is unknown.
 public struct RedisError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -31,7 +31,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         public static let authenticationFailed = Code(.authenticationFailed)
         /// Redis answered with an error reply.
         public static let serverError = Code(.serverError)
-        /// The bytes from the server were not valid RESP.
+        /// The bytes from the server were not valid RESP; commands in flight may have been applied.
         public static let protocolError = Code(.protocolError)
         /// The reply had another shape than the caller expected.
         public static let unexpectedReply = Code(.unexpectedReply)
@@ -74,7 +74,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Whether the command may have been applied by Redis although it failed.
-    public var outcomeUnknown: Bool { code == .connectionLost || code == .timeout }
+    public var outcomeUnknown: Bool { code == .connectionLost || code == .timeout || code == .protocolError }
 
     public var description: String {
         var text = "Redis \(code): \(message)"
