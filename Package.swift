@@ -24,6 +24,14 @@ let package = Package(
             name: "BackgroundJobsDomain",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "BackgroundJobsCore",
+            dependencies: [
+                "BackgroundJobsDomain",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(
             name: "CHiredis",
             pkgConfig: "hiredis",
@@ -32,6 +40,7 @@ let package = Package(
         .target(
             name: "BackgroundJobsRedis",
             dependencies: [
+                "BackgroundJobsCore",
                 "BackgroundJobsDomain",
                 "CHiredis",
                 .product(name: "Logging", package: "swift-log"),
@@ -41,6 +50,7 @@ let package = Package(
         .target(
             name: "BackgroundJobs",
             dependencies: [
+                "BackgroundJobsCore",
                 "BackgroundJobsDomain",
                 "BackgroundJobsRedis",
             ],
@@ -59,6 +69,8 @@ let package = Package(
         .testTarget(
             name: "RedisIntegrationTests",
             dependencies: [
+                "BackgroundJobsCore",
+                "BackgroundJobsDomain",
                 "BackgroundJobsRedis",
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -50,4 +50,7 @@ public struct RedisKeys: Sendable, Hashable {
 
     /// The key that keeps a second job with the same unique key out.
     public func unique(_ key: String) -> String { "\(prefix):unique:\(key)" }
+
+    /// The count of a queue's unfinished jobs (ready, waiting or running), checked against `max_jobs`.
+    public func unfinished(_ queue: QueueName) -> String { "\(prefix):unfinished:\(queue.rawValue)" }
 }

@@ -1,0 +1,96 @@
+public import BackgroundJobsCore
+public import BackgroundJobsDomain
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// How a ``Job`` is stored in its Redis hash.
+///
+/// Field names are one or two letters: a small hash stays in Redis's compact listpack encoding, which
+/// costs a fraction of a hash table. Times are milliseconds since 1970; absent values are absent fields.
+enum RedisJobCodec {
+    enum Field {
+        static let name = "n", queue = "q", priority = "p", status = "s", attempts = "a", maxRetries = "m"
+        static let timeout = "t", uniqueKey = "u", stalls = "k", createdAt = "c", scheduledAt = "r"
+        static let startedAt = "b", finishedAt = "f", lastError = "e", result = "o", payload = "d", worker = "w"
+    }
+
+    /// The field/value pairs of a job, ready for `HSET`.
+    static func fields(of job: Job) -> [any RedisArgument] {
+        var fields: [any RedisArgument] = [
+            Field.name, job.name.rawValue, Field.queue, job.queue.rawValue, Field.priority, job.priority.rawValue,
+            Field.status, job.status.rawValue, Field.attempts, job.attempts, Field.maxRetries, job.maxRetries,
+            Field.stalls, job.stalls, Field.createdAt, milliseconds(job.createdAt), Field.payload, job.payload,
+        ]
+        if let timeout = job.timeout { fields += [Field.timeout, Int(timeout.timeInterval * 1000)] }
+        if let uniqueKey = job.uniqueKey { fields += [Field.uniqueKey, uniqueKey] }
+        if let scheduledAt = job.scheduledAt { fields += [Field.scheduledAt, milliseconds(scheduledAt)] }
+        if let startedAt = job.startedAt { fields += [Field.startedAt, milliseconds(startedAt)] }
+        if let finishedAt = job.finishedAt { fields += [Field.finishedAt, milliseconds(finishedAt)] }
+        if let lastError = job.lastError { fields += [Field.lastError, lastError] }
+        if let result = job.result { fields += [Field.result, result] }
+        return fields
+    }
+
+    /// A job from the flat field/value array `HGETALL` returns.
+    static func job(id: JobID, from reply: RedisValue) throws(JobQueueError) -> Job {
+        guard let elements = reply.array, elements.count % 2 == 0 else {
+            throw corrupt(id, "its hash is not a list of fields and values")
+        }
+        var values: [String: [UInt8]] = [:]
+        for index in stride(from: 0, to: elements.count, by: 2) {
+            guard let field = elements[index].string, let value = elements[index + 1].bytes else {
+                throw corrupt(id, "a field of its hash is not a string")
+            }
+            values[field] = value
+        }
+        func text(_ field: String) -> String? { values[field].map { String(decoding: $0, as: UTF8.self) } }
+        func integer(_ field: String) throws(JobQueueError) -> Int? {
+            guard let raw = text(field) else { return nil }
+            guard let number = Int(raw) else { throw corrupt(id, "the field \(field) is not a number") }
+            return number
+        }
+        func date(_ field: String) throws(JobQueueError) -> Date? {
+            try integer(field).map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        }
+        func required<Value>(_ value: Value?, _ field: String) throws(JobQueueError) -> Value {
+            guard let value else { throw corrupt(id, "the field \(field) is missing") }
+            return value
+        }
+
+        let name: JobName
+        let queue: QueueName
+        do {
+            name = try JobName(required(text(Field.name), Field.name))
+            queue = try QueueName(required(text(Field.queue), Field.queue))
+        } catch let error as JobQueueError {
+            throw error
+        } catch {
+            throw corrupt(id, "its name or queue is not valid (\(error))")
+        }
+        guard let priority = try JobPriority(rawValue: required(text(Field.priority), Field.priority)) else {
+            throw corrupt(id, "its priority is not one of low, normal, high, critical")
+        }
+        guard let status = try JobStatus(rawValue: required(text(Field.status), Field.status)) else {
+            throw corrupt(id, "its status is not a known status")
+        }
+        return Job(
+            id: id, name: name, queue: queue, priority: priority, payload: values[Field.payload] ?? [], status: status,
+            attempts: try integer(Field.attempts) ?? 0, maxRetries: try integer(Field.maxRetries) ?? 0,
+            timeout: try integer(Field.timeout).map { .milliseconds($0) }, uniqueKey: text(Field.uniqueKey),
+            stalls: try integer(Field.stalls) ?? 0, createdAt: try required(date(Field.createdAt), Field.createdAt),
+            scheduledAt: try date(Field.scheduledAt), startedAt: try date(Field.startedAt),
+            finishedAt: try date(Field.finishedAt), lastError: text(Field.lastError), result: values[Field.result])
+    }
+
+    static func milliseconds(_ date: Date) -> Int {
+        Int((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    private static func corrupt(_ id: JobID, _ reason: String) -> JobQueueError {
+        JobQueueError(.corruptJob, "the stored job \(id) cannot be read: \(reason)")
+    }
+}

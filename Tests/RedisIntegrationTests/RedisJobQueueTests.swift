@@ -1,0 +1,164 @@
+import BackgroundJobsCore
+import BackgroundJobsDomain
+import BackgroundJobsRedis
+import Foundation
+import Testing
+
+@Suite("Redis job queue", .timeLimit(.minutes(2)))
+struct RedisJobQueueTests {
+    let worker: WorkerID = try! WorkerID("worker-1")
+
+    @Test("an enqueued job reads back with every field")
+    func roundTrip() async throws {
+        try await withQueue { queue, _, _ in
+            let now = Date(timeIntervalSince1970: 1_790_000_000.123)
+            let options = JobOptions(queue: "email", priority: .high, maxRetries: 7, timeout: .milliseconds(2500), uniqueKey: "welcome:42")
+            let job = Job(id: JobID.generate(at: now), name: "email", payload: Array(#"{"to":"a@b.c"}"#.utf8), options: options, maxRetries: 3, createdAt: now)
+            #expect(try await queue.enqueue(job, limits: QueueLimits()) == .enqueued)
+            let stored = try #require(try await queue.job(job.id))
+            #expect(stored == job)
+            #expect(stored.status == .pending)
+            #expect(try await queue.job(JobID.generate(at: now)) == nil)
+        }
+    }
+
+    @Test("jobs are fetched most urgent first, first in first out within a priority, into the worker's list")
+    func priorityOrder() async throws {
+        try await withQueue { queue, client, keys in
+            let now = Date()
+            var ids: [JobPriority: [JobID]] = [:]
+            for priority in [JobPriority.low, .normal, .critical, .high, .low, .critical] {
+                let job = Self.job(priority: priority, at: now)
+                ids[priority, default: []].append(job.id)
+                _ = try await queue.enqueue(job, limits: QueueLimits())
+            }
+            let fetched = try await queue.fetch(for: worker, from: ["default"], limit: 4, now: now)
+            #expect(fetched.map(\.id) == ids[.critical]! + ids[.high]! + [ids[.normal]![0]])
+            #expect(fetched.allSatisfy { $0.status == .processing && $0.attempts == 1 && $0.startedAt != nil })
+            let held = try await client.send("LRANGE", keys.processing(worker: worker.rawValue), 0, -1).array?.compactMap(\.string)
+            #expect(Set(held ?? []) == Set(fetched.map(\.id.rawValue)))
+
+            let rest = try await queue.fetch(for: worker, from: ["default"], limit: 10, now: now)
+            #expect(rest.map(\.id) == ids[.low]!)
+            #expect(try await queue.fetch(for: worker, from: ["default"], limit: 10, now: now).isEmpty)
+        }
+    }
+
+    @Test("queues are served in the order given")
+    func queueOrder() async throws {
+        try await withQueue { queue, _, _ in
+            let now = Date()
+            let bulk = Self.job(queue: "bulk", priority: .critical, at: now)
+            let urgent = Self.job(queue: "urgent", priority: .low, at: now)
+            _ = try await queue.enqueue(bulk, limits: QueueLimits())
+            _ = try await queue.enqueue(urgent, limits: QueueLimits())
+            let fetched = try await queue.fetch(for: worker, from: ["urgent", "bulk"], limit: 2, now: now)
+            #expect(fetched.map(\.id) == [urgent.id, bulk.id])
+        }
+    }
+
+    @Test("a delayed job waits in the delayed set and is not fetched")
+    func delayed() async throws {
+        try await withQueue { queue, client, keys in
+            let now = Date()
+            let job = Job(id: JobID.generate(at: now), name: "report", payload: [], options: JobOptions(delay: .seconds(60)), maxRetries: 3, createdAt: now)
+            _ = try await queue.enqueue(job, limits: QueueLimits())
+            #expect(try await queue.job(job.id)?.status == .scheduled)
+            let score = try await client.send("ZSCORE", keys.delayed, job.id.rawValue).int
+            #expect(score == RedisJobCodecMirror.milliseconds(now.addingTimeInterval(60)))
+            #expect(try await queue.fetch(for: worker, from: ["default"], limit: 10, now: now).isEmpty)
+        }
+    }
+
+    @Test("completing keeps status and result for the retention time, once, and only for the holder")
+    func complete() async throws {
+        try await withQueue { queue, client, keys in
+            let now = Date()
+            let job = Self.job(at: now)
+            _ = try await queue.enqueue(job, limits: QueueLimits())
+            let fetched = try #require(try await queue.fetch(for: worker, from: ["default"], limit: 1, now: now).first)
+
+            #expect(try await queue.complete(fetched, by: WorkerID("someone-else"), result: nil, now: now) == false)
+            #expect(try await queue.complete(fetched, by: worker, result: Array("done".utf8), now: now))
+            #expect(try await queue.complete(fetched, by: worker, result: nil, now: now) == false, "a second completion is refused")
+
+            let stored = try #require(try await queue.job(job.id))
+            #expect(stored.status == .completed)
+            #expect(stored.result == Array("done".utf8))
+            #expect(stored.finishedAt != nil)
+            #expect(try await client.send("LLEN", keys.processing(worker: worker.rawValue)) == .integer(0))
+            let ttl = try #require(try await client.send("TTL", keys.data(job.id)).int)
+            #expect((24 * 3600 - 5)...(24 * 3600) ~= ttl)
+            #expect(try await client.send("GET", keys.unfinished("default")).int == 0)
+        }
+    }
+
+    @Test("a unique key refuses a second job while the first is unfinished, and frees on completion")
+    func unique() async throws {
+        try await withQueue { queue, client, keys in
+            let now = Date()
+            let first = Self.job(at: now, uniqueKey: "invoice:7")
+            let second = Self.job(at: now, uniqueKey: "invoice:7")
+            #expect(try await queue.enqueue(first, limits: QueueLimits()) == .enqueued)
+            #expect(try await queue.enqueue(second, limits: QueueLimits()) == .duplicate(of: first.id))
+            #expect(try await queue.job(second.id) == nil, "nothing of the duplicate is written")
+            #expect(try await client.send("LLEN", keys.ready("default", .normal)) == .integer(1))
+
+            let fetched = try #require(try await queue.fetch(for: worker, from: ["default"], limit: 1, now: now).first)
+            _ = try await queue.complete(fetched, by: worker, result: nil, now: now)
+            #expect(try await queue.enqueue(second, limits: QueueLimits()) == .enqueued)
+        }
+    }
+
+    @Test("a queue at max_jobs refuses with a clear error and writes nothing")
+    func maxJobs() async throws {
+        try await withQueue { queue, client, keys in
+            let now = Date()
+            let limits = QueueLimits(maxJobs: 3)
+            for _ in 0..<3 { _ = try await queue.enqueue(Self.job(at: now), limits: limits) }
+            let refused = Self.job(at: now)
+            let error = try await #require(throws: JobQueueError.self) { try await queue.enqueue(refused, limits: limits) }
+            #expect(error.code == .queueFull)
+            #expect(error.message == "the queue holds its maximum of 3 unfinished jobs")
+            #expect(try await queue.job(refused.id) == nil)
+            #expect(try await client.send("LLEN", keys.ready("default", .normal)) == .integer(3))
+
+            let fetched = try #require(try await queue.fetch(for: worker, from: ["default"], limit: 1, now: now).first)
+            _ = try await queue.complete(fetched, by: worker, result: nil, now: now)
+            #expect(try await queue.enqueue(refused, limits: limits) == .enqueued)
+        }
+    }
+
+    @Test("a ready id whose job hash is gone is dropped by fetch, and the next job is served")
+    func strayID() async throws {
+        try await withQueue { queue, client, keys in
+            let now = Date()
+            let job = Self.job(at: now)
+            _ = try await queue.enqueue(job, limits: QueueLimits())
+            _ = try await client.send("RPUSH", keys.ready("default", .normal), JobID.generate(at: now).rawValue)
+            let fetched = try await queue.fetch(for: worker, from: ["default"], limit: 5, now: now)
+            #expect(fetched.map(\.id) == [job.id])
+            #expect(try await client.send("LLEN", keys.processing(worker: worker.rawValue)) == .integer(1))
+        }
+    }
+
+    static func job(queue: QueueName = .default, priority: JobPriority = .normal, at now: Date, uniqueKey: String? = nil) -> Job {
+        Job(
+            id: JobID.generate(at: now), name: "test", payload: Array("{}".utf8),
+            options: JobOptions(queue: queue, priority: priority, uniqueKey: uniqueKey), maxRetries: 3, createdAt: now)
+    }
+
+    /// Runs `body` with a queue under a key prefix of its own, and deletes those keys afterwards.
+    func withQueue(_ body: (RedisJobQueue, RedisClient, RedisKeys) async throws -> Void) async throws {
+        try await SharedRedis.withClient { client, prefix in
+            let keys = try RedisKeys(prefix: String(prefix.dropLast()))
+            let queue = RedisJobQueue(client: client, configuration: try .init(keys: keys), logger: SharedRedis.logger)
+            try await body(queue, client, keys)
+        }
+    }
+}
+
+/// The queue's time encoding, restated so the test checks the stored score independently.
+enum RedisJobCodecMirror {
+    static func milliseconds(_ date: Date) -> Int { Int((date.timeIntervalSince1970 * 1000).rounded()) }
+}
