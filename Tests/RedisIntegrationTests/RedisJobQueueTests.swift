@@ -142,6 +142,89 @@ struct RedisJobQueueTests {
         }
     }
 
+    @Test("a failed attempt with retries left waits in the delayed set with its error")
+    func failWillRetry() async throws {
+        try await withQueue { queue, client, keys in
+            let now = Date()
+            _ = try await queue.enqueue(Self.job(at: now), limits: QueueLimits())
+            let fetched = try #require(try await queue.fetch(for: worker, from: ["default"], limit: 1, now: now).first)
+            let retryAt = now.addingTimeInterval(5)
+            #expect(try await queue.fail(fetched, by: worker, error: "SMTP 451 try later", retryAt: retryAt, now: now) == .willRetry)
+
+            let stored = try #require(try await queue.job(fetched.id))
+            #expect(stored.status == .failed)
+            #expect(stored.lastError == "SMTP 451 try later")
+            #expect(stored.attempts == 1)
+            #expect(try await client.send("ZSCORE", keys.delayed, fetched.id.rawValue).int == RedisJobCodecMirror.milliseconds(retryAt))
+            #expect(try await client.send("LLEN", keys.processing(worker: worker.rawValue)) == .integer(0))
+            #expect(try await queue.fail(fetched, by: worker, error: "again", retryAt: nil, now: now) == .notHeld)
+        }
+    }
+
+    @Test("a final failure makes the job dead, kept for the dead retention, and frees its place and unique key")
+    func failDead() async throws {
+        try await withQueue { queue, client, keys in
+            let now = Date()
+            let job = Self.job(at: now, uniqueKey: "once")
+            _ = try await queue.enqueue(job, limits: QueueLimits(maxJobs: 1))
+            let fetched = try #require(try await queue.fetch(for: worker, from: ["default"], limit: 1, now: now).first)
+            #expect(try await queue.fail(fetched, by: worker, error: "payload is not JSON", retryAt: nil, now: now) == .dead)
+
+            let stored = try #require(try await queue.job(job.id))
+            #expect(stored.status == .dead)
+            #expect(stored.lastError == "payload is not JSON")
+            #expect(try await client.send("ZSCORE", keys.dead("default"), job.id.rawValue).int == RedisJobCodecMirror.milliseconds(now))
+            let ttl = try #require(try await client.send("TTL", keys.data(job.id)).int)
+            #expect((7 * 24 * 3600 - 5)...(7 * 24 * 3600) ~= ttl)
+            #expect(try await queue.enqueue(Self.job(at: now, uniqueKey: "once"), limits: QueueLimits(maxJobs: 1)) == .enqueued)
+        }
+    }
+
+    @Test("due jobs move to their own ready lists; later ones wait and bound the next wake-up")
+    func promote() async throws {
+        try await withQueue { queue, client, keys in
+            let now = Date(timeIntervalSince1970: 1_790_000_000)
+            let soonHigh = Job(id: JobID.generate(at: now), name: "a", payload: [], options: JobOptions(queue: "mail", priority: .high, delay: .seconds(1)), maxRetries: 0, createdAt: now)
+            let soonLow = Job(id: JobID.generate(at: now), name: "a", payload: [], options: JobOptions(priority: .low, delay: .seconds(2)), maxRetries: 0, createdAt: now)
+            let later = Job(id: JobID.generate(at: now), name: "a", payload: [], options: JobOptions(delay: .seconds(60)), maxRetries: 0, createdAt: now)
+            for job in [soonHigh, soonLow, later] { _ = try await queue.enqueue(job, limits: QueueLimits()) }
+
+            let result = try await queue.promoteDue(now: now.addingTimeInterval(3), limit: 100)
+            #expect(result.promoted == 2)
+            #expect(result.nextDue == now.addingTimeInterval(60))
+            #expect(try await client.send("LRANGE", keys.ready("mail", .high), 0, -1) == .array([.bulkString(Array(soonHigh.id.rawValue.utf8))]))
+            #expect(try await client.send("LRANGE", keys.ready("default", .low), 0, -1) == .array([.bulkString(Array(soonLow.id.rawValue.utf8))]))
+            #expect(try await queue.job(soonHigh.id)?.status == .pending)
+            #expect(try await queue.job(later.id)?.status == .scheduled)
+            #expect(try await client.send("ZCARD", keys.delayed) == .integer(1))
+
+            let empty = try await queue.promoteDue(now: now.addingTimeInterval(3), limit: 100)
+            #expect(empty == PromotionResult(promoted: 0, nextDue: now.addingTimeInterval(60)))
+        }
+    }
+
+    @Test("requeued jobs go back to the front of their lists as if never started")
+    func requeue() async throws {
+        try await withQueue { queue, client, keys in
+            let now = Date()
+            let first = Self.job(at: now)
+            let second = Self.job(at: now)
+            _ = try await queue.enqueue(first, limits: QueueLimits())
+            _ = try await queue.enqueue(second, limits: QueueLimits())
+            let held = try await queue.fetch(for: worker, from: ["default"], limit: 1, now: now)
+            #expect(held.map(\.id) == [first.id])
+            #expect(try await queue.requeue(held, by: worker) == 1)
+            #expect(try await queue.requeue(held, by: worker) == 0, "a job not held is not put back twice")
+
+            let stored = try #require(try await queue.job(first.id))
+            #expect(stored.status == .pending)
+            #expect(stored.attempts == 0)
+            let again = try await queue.fetch(for: worker, from: ["default"], limit: 2, now: now)
+            #expect(again.map(\.id) == [first.id, second.id], "the interrupted job runs first")
+            #expect(try await client.send("LLEN", keys.processing(worker: worker.rawValue)) == .integer(2))
+        }
+    }
+
     static func job(queue: QueueName = .default, priority: JobPriority = .normal, at now: Date, uniqueKey: String? = nil) -> Job {
         Job(
             id: JobID.generate(at: now), name: "test", payload: Array("{}".utf8),

@@ -30,8 +30,45 @@ public protocol JobQueue: Sendable {
     ///   cancelled): the worker must drop it.
     func complete(_ job: Job, by worker: WorkerID, result: [UInt8]?, now: Date) async throws -> Bool
 
+    /// Records a failed attempt of a job held by `worker`: with `retryAt` the job waits until then and runs
+    /// again; without, it is dead and keeps `error` for the dead retention time.
+    ///
+    /// - Returns: what became of the job, or ``FailOutcome/notHeld`` when the worker no longer holds it.
+    func fail(_ job: Job, by worker: WorkerID, error: String, retryAt: Date?, now: Date) async throws -> FailOutcome
+
+    /// Puts jobs held by `worker` back at the front of their ready lists, as if never started: for jobs
+    /// interrupted by a shutdown. Returns how many were put back.
+    func requeue(_ jobs: [Job], by worker: WorkerID) async throws -> Int
+
+    /// Moves up to `limit` jobs whose time has come (delays, run-at times, retries) to their ready lists.
+    func promoteDue(now: Date, limit: Int) async throws -> PromotionResult
+
     /// The stored job, or `nil` when there is none (never submitted, or expired after its retention time).
     func job(_ id: JobID) async throws -> Job?
+}
+
+/// What became of a failed attempt.
+public enum FailOutcome: Sendable, Hashable {
+    /// The job waits in the delayed set for its retry.
+    case willRetry
+    /// The job is dead.
+    case dead
+    /// The worker no longer holds the job; nothing was changed.
+    case notHeld
+}
+
+/// What a promotion pass did.
+public struct PromotionResult: Sendable, Hashable {
+    /// Jobs moved to their ready lists.
+    public var promoted: Int
+    /// When the next waiting job is due, if any waits.
+    public var nextDue: Date?
+
+    /// A result.
+    public init(promoted: Int, nextDue: Date?) {
+        self.promoted = promoted
+        self.nextDue = nextDue
+    }
 }
 
 /// The answer to an enqueue.

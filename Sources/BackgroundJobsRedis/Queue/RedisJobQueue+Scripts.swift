@@ -78,3 +78,77 @@ extension RedisJobQueue {
             """)
     }
 }
+
+extension RedisJobQueue.Scripts {
+    /// Records a failed attempt: back to the delayed set for a retry, or dead.
+    ///
+    /// KEYS: processing list, job hash, delayed set, dead set, unfinished counter, [unique key]
+    /// ARGV: id, now ms, error, retry-at ms (0 = dead), dead retention seconds
+    /// Returns 1 (will retry), 2 (dead) or 0 when the worker does not hold the job.
+    static let fail = RedisScript(
+        """
+        if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+        redis.call('HDEL', KEYS[2], 'w')
+        if ARGV[4] ~= '0' then
+          redis.call('HSET', KEYS[2], 's', 'failed', 'e', ARGV[3], 'r', ARGV[4])
+          redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+          return 1
+        end
+        redis.call('HSET', KEYS[2], 's', 'dead', 'e', ARGV[3], 'f', ARGV[2])
+        redis.call('EXPIRE', KEYS[2], ARGV[5])
+        redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+        -- Dead entries older than the retention point at expired hashes: trim them as new ones come.
+        redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (tonumber(ARGV[2]) - 1000 * tonumber(ARGV[5])))
+        if tonumber(redis.call('DECR', KEYS[5])) < 0 then redis.call('SET', KEYS[5], 0) end
+        if KEYS[6] and redis.call('GET', KEYS[6]) == ARGV[1] then redis.call('DEL', KEYS[6]) end
+        return 2
+        """)
+
+    /// Puts jobs a worker holds back at the front of their ready lists, undoing the attempt count.
+    ///
+    /// KEYS: processing list
+    /// ARGV: job hash prefix, ready list prefix, ids...
+    /// Returns how many were put back.
+    static let requeue = RedisScript(
+        """
+        local count = 0
+        for i = 3, #ARGV do
+          local id = ARGV[i]
+          if redis.call('LREM', KEYS[1], 1, id) == 1 then
+            local key = ARGV[1] .. id
+            local fields = redis.call('HMGET', key, 'q', 'p')
+            if fields[1] then
+              redis.call('HSET', key, 's', 'pending')
+              redis.call('HDEL', key, 'w')
+              if tonumber(redis.call('HINCRBY', key, 'a', -1)) < 0 then redis.call('HSET', key, 'a', 0) end
+              redis.call('RPUSH', ARGV[2] .. fields[1] .. ':' .. fields[2], id)
+              count = count + 1
+            end
+          end
+        end
+        return count
+        """)
+
+    /// Moves due jobs from the delayed set to their ready lists and tells when the next one is due.
+    ///
+    /// KEYS: delayed set
+    /// ARGV: now ms, limit, job hash prefix, ready list prefix
+    /// Returns `{promoted, next due ms or -1}`.
+    static let promote = RedisScript(
+        """
+        local due = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[2]))
+        local promoted = 0
+        for _, id in ipairs(due) do
+          redis.call('ZREM', KEYS[1], id)
+          local key = ARGV[3] .. id
+          local fields = redis.call('HMGET', key, 'q', 'p')
+          if fields[1] then
+            redis.call('HSET', key, 's', 'pending')
+            redis.call('LPUSH', ARGV[4] .. fields[1] .. ':' .. fields[2], id)
+            promoted = promoted + 1
+          end
+        end
+        local next = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+        return {promoted, next[2] or -1}
+        """)
+}

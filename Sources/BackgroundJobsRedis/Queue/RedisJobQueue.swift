@@ -104,6 +104,40 @@ public struct RedisJobQueue: JobQueue {
         return reply.int == 1
     }
 
+    public func fail(_ job: Job, by worker: WorkerID, error: String, retryAt: Date?, now: Date) async throws -> FailOutcome {
+        var scriptKeys: [any RedisArgument] = [
+            keys.processing(worker: worker.rawValue), keys.data(job.id), keys.delayed, keys.dead(job.queue),
+            keys.unfinished(job.queue),
+        ]
+        if let uniqueKey = job.uniqueKey { scriptKeys.append(keys.unique(uniqueKey)) }
+        let arguments: [any RedisArgument] = [
+            job.id.rawValue, RedisJobCodec.milliseconds(now), error, retryAt.map(RedisJobCodec.milliseconds) ?? 0,
+            Int(configuration.deadRetention.timeInterval),
+        ]
+        switch try await run(Scripts.fail, keys: scriptKeys, arguments: arguments).int {
+        case 1: return .willRetry
+        case 2: return .dead
+        default: return .notHeld
+        }
+    }
+
+    public func requeue(_ jobs: [Job], by worker: WorkerID) async throws -> Int {
+        guard !jobs.isEmpty else { return 0 }
+        let arguments: [any RedisArgument] = [keys.dataPrefix, keys.readyPrefix] + jobs.map(\.id.rawValue)
+        let reply = try await run(Scripts.requeue, keys: [keys.processing(worker: worker.rawValue)], arguments: arguments)
+        return reply.int ?? 0
+    }
+
+    public func promoteDue(now: Date, limit: Int) async throws -> PromotionResult {
+        let reply = try await run(
+            Scripts.promote, keys: [keys.delayed],
+            arguments: [RedisJobCodec.milliseconds(now), max(1, limit), keys.dataPrefix, keys.readyPrefix])
+        guard let parts = reply.array, parts.count == 2, let promoted = parts[0].int, let next = parts[1].int else {
+            throw JobQueueError(.corruptJob, "promote got an unexpected reply \(reply)")
+        }
+        return PromotionResult(promoted: promoted, nextDue: next < 0 ? nil : Date(timeIntervalSince1970: Double(next) / 1000))
+    }
+
     public func job(_ id: JobID) async throws -> Job? {
         let reply = try await send(RedisCommand("HGETALL", keys.data(id)))
         if reply.array?.isEmpty ?? false { return nil }

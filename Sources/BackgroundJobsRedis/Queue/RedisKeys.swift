@@ -19,8 +19,12 @@ public struct RedisKeys: Sendable, Hashable {
 
     /// The list of ready job ids of one queue and priority.
     public func ready(_ queue: QueueName, _ priority: JobPriority) -> String {
-        "\(prefix):queue:\(queue.rawValue):\(priority.rawValue)"
+        "\(readyPrefix)\(queue.rawValue):\(priority.rawValue)"
     }
+
+    /// What every ready list's key starts with; scripts that move a job to its ready list append
+    /// `<queue>:<priority>` to it, exactly as ``ready(_:_:)`` does.
+    public var readyPrefix: String { "\(prefix):queue:" }
 
     /// The ready lists of a queue, most urgent first: the order a worker takes jobs in.
     public func readyLists(_ queue: QueueName) -> [String] {
