@@ -10,7 +10,7 @@ struct RedisJobQueueTests {
 
     @Test("an enqueued job reads back with every field")
     func roundTrip() async throws {
-        try await withQueue { queue, _, _ in
+        try await SharedRedis.withQueue { queue, _, _ in
             let now = Date(timeIntervalSince1970: 1_790_000_000.123)
             let options = JobOptions(queue: "email", priority: .high, maxRetries: 7, timeout: .milliseconds(2500), uniqueKey: "welcome:42")
             let job = Job(id: JobID.generate(at: now), name: "email", payload: Array(#"{"to":"a@b.c"}"#.utf8), options: options, maxRetries: 3, createdAt: now)
@@ -24,7 +24,7 @@ struct RedisJobQueueTests {
 
     @Test("jobs are fetched most urgent first, first in first out within a priority, into the worker's list")
     func priorityOrder() async throws {
-        try await withQueue { queue, client, keys in
+        try await SharedRedis.withQueue { queue, client, keys in
             let now = Date()
             var ids: [JobPriority: [JobID]] = [:]
             for priority in [JobPriority.low, .normal, .critical, .high, .low, .critical] {
@@ -46,7 +46,7 @@ struct RedisJobQueueTests {
 
     @Test("queues are served in the order given")
     func queueOrder() async throws {
-        try await withQueue { queue, _, _ in
+        try await SharedRedis.withQueue { queue, _, _ in
             let now = Date()
             let bulk = Self.job(queue: "bulk", priority: .critical, at: now)
             let urgent = Self.job(queue: "urgent", priority: .low, at: now)
@@ -59,7 +59,7 @@ struct RedisJobQueueTests {
 
     @Test("a delayed job waits in the delayed set and is not fetched")
     func delayed() async throws {
-        try await withQueue { queue, client, keys in
+        try await SharedRedis.withQueue { queue, client, keys in
             let now = Date()
             let job = Job(id: JobID.generate(at: now), name: "report", payload: [], options: JobOptions(delay: .seconds(60)), maxRetries: 3, createdAt: now)
             _ = try await queue.enqueue(job, limits: QueueLimits())
@@ -72,7 +72,7 @@ struct RedisJobQueueTests {
 
     @Test("completing keeps status and result for the retention time, once, and only for the holder")
     func complete() async throws {
-        try await withQueue { queue, client, keys in
+        try await SharedRedis.withQueue { queue, client, keys in
             let now = Date()
             let job = Self.job(at: now)
             _ = try await queue.enqueue(job, limits: QueueLimits())
@@ -95,7 +95,7 @@ struct RedisJobQueueTests {
 
     @Test("a unique key refuses a second job while the first is unfinished, and frees on completion")
     func unique() async throws {
-        try await withQueue { queue, client, keys in
+        try await SharedRedis.withQueue { queue, client, keys in
             let now = Date()
             let first = Self.job(at: now, uniqueKey: "invoice:7")
             let second = Self.job(at: now, uniqueKey: "invoice:7")
@@ -112,7 +112,7 @@ struct RedisJobQueueTests {
 
     @Test("a queue at max_jobs refuses with a clear error and writes nothing")
     func maxJobs() async throws {
-        try await withQueue { queue, client, keys in
+        try await SharedRedis.withQueue { queue, client, keys in
             let now = Date()
             let limits = QueueLimits(maxJobs: 3)
             for _ in 0..<3 { _ = try await queue.enqueue(Self.job(at: now), limits: limits) }
@@ -131,7 +131,7 @@ struct RedisJobQueueTests {
 
     @Test("a ready id whose job hash is gone is dropped by fetch, and the next job is served")
     func strayID() async throws {
-        try await withQueue { queue, client, keys in
+        try await SharedRedis.withQueue { queue, client, keys in
             let now = Date()
             let job = Self.job(at: now)
             _ = try await queue.enqueue(job, limits: QueueLimits())
@@ -144,7 +144,7 @@ struct RedisJobQueueTests {
 
     @Test("a failed attempt with retries left waits in the delayed set with its error")
     func failWillRetry() async throws {
-        try await withQueue { queue, client, keys in
+        try await SharedRedis.withQueue { queue, client, keys in
             let now = Date()
             _ = try await queue.enqueue(Self.job(at: now), limits: QueueLimits())
             let fetched = try #require(try await queue.fetch(for: worker, from: ["default"], limit: 1, now: now).first)
@@ -163,7 +163,7 @@ struct RedisJobQueueTests {
 
     @Test("a final failure makes the job dead, kept for the dead retention, and frees its place and unique key")
     func failDead() async throws {
-        try await withQueue { queue, client, keys in
+        try await SharedRedis.withQueue { queue, client, keys in
             let now = Date()
             let job = Self.job(at: now, uniqueKey: "once")
             _ = try await queue.enqueue(job, limits: QueueLimits(maxJobs: 1))
@@ -182,7 +182,7 @@ struct RedisJobQueueTests {
 
     @Test("due jobs move to their own ready lists; later ones wait and bound the next wake-up")
     func promote() async throws {
-        try await withQueue { queue, client, keys in
+        try await SharedRedis.withQueue { queue, client, keys in
             let now = Date(timeIntervalSince1970: 1_790_000_000)
             let soonHigh = Job(id: JobID.generate(at: now), name: "a", payload: [], options: JobOptions(queue: "mail", priority: .high, delay: .seconds(1)), maxRetries: 0, createdAt: now)
             let soonLow = Job(id: JobID.generate(at: now), name: "a", payload: [], options: JobOptions(priority: .low, delay: .seconds(2)), maxRetries: 0, createdAt: now)
@@ -205,7 +205,7 @@ struct RedisJobQueueTests {
 
     @Test("requeued jobs go back to the front of their lists as if never started")
     func requeue() async throws {
-        try await withQueue { queue, client, keys in
+        try await SharedRedis.withQueue { queue, client, keys in
             let now = Date()
             let first = Self.job(at: now)
             let second = Self.job(at: now)
@@ -231,14 +231,6 @@ struct RedisJobQueueTests {
             options: JobOptions(queue: queue, priority: priority, uniqueKey: uniqueKey), maxRetries: 3, createdAt: now)
     }
 
-    /// Runs `body` with a queue under a key prefix of its own, and deletes those keys afterwards.
-    func withQueue(_ body: (RedisJobQueue, RedisClient, RedisKeys) async throws -> Void) async throws {
-        try await SharedRedis.withClient { client, prefix in
-            let keys = try RedisKeys(prefix: String(prefix.dropLast()))
-            let queue = RedisJobQueue(client: client, configuration: try .init(keys: keys), logger: SharedRedis.logger)
-            try await body(queue, client, keys)
-        }
-    }
 }
 
 /// The queue's time encoding, restated so the test checks the stored score independently.

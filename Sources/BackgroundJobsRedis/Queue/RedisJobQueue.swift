@@ -39,7 +39,7 @@ public struct RedisJobQueue: JobQueue {
     public let configuration: Configuration
     let logger: Logger
 
-    private var keys: RedisKeys { configuration.keys }
+    var keys: RedisKeys { configuration.keys }
 
     /// A queue on `client`.
     public init(client: RedisClient, configuration: Configuration, logger: Logger) {
@@ -145,7 +145,7 @@ public struct RedisJobQueue: JobQueue {
     }
 
     /// Runs a script and turns Redis failures into queue errors.
-    private func run(
+    func run(
         _ script: RedisScript, keys: [any RedisArgument], arguments: [any RedisArgument]
     ) async throws(JobQueueError) -> RedisValue {
         do {

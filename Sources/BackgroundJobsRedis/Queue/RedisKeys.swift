@@ -41,20 +41,35 @@ public struct RedisKeys: Sendable, Hashable {
     public var dataPrefix: String { "\(prefix):data:" }
 
     /// The list of job ids one worker process holds.
-    public func processing(worker: String) -> String { "\(prefix):processing:\(worker)" }
+    public func processing(worker: String) -> String { "\(processingPrefix)\(worker)" }
 
     /// The sorted set of dead jobs of a queue, scored by the time they died.
-    public func dead(_ queue: QueueName) -> String { "\(prefix):failed:\(queue.rawValue)" }
+    public func dead(_ queue: QueueName) -> String { "\(deadPrefix)\(queue.rawValue)" }
 
     /// A worker process's heartbeat; it expires when the process stops refreshing it.
-    public func heartbeat(worker: String) -> String { "\(prefix):worker:\(worker)" }
+    public func heartbeat(worker: String) -> String { "\(heartbeatPrefix)\(worker)" }
+
+    /// What every heartbeat key starts with, for the reaper that walks the registry.
+    public var heartbeatPrefix: String { "\(prefix):worker:" }
+
+    /// What every processing list's key starts with, for the reaper.
+    public var processingPrefix: String { "\(prefix):processing:" }
+
+    /// What every dead set's key starts with; scripts append the queue name, as ``dead(_:)`` does.
+    public var deadPrefix: String { "\(prefix):failed:" }
+
+    /// What every unfinished counter's key starts with; scripts append the queue name.
+    public var unfinishedPrefix: String { "\(prefix):unfinished:" }
+
+    /// What every unique key starts with; scripts append the job's unique key.
+    public var uniquePrefix: String { "\(prefix):unique:" }
 
     /// The set of worker processes that have registered, live or not.
     public var workers: String { "\(prefix):workers" }
 
     /// The key that keeps a second job with the same unique key out.
-    public func unique(_ key: String) -> String { "\(prefix):unique:\(key)" }
+    public func unique(_ key: String) -> String { "\(uniquePrefix)\(key)" }
 
     /// The count of a queue's unfinished jobs (ready, waiting or running), checked against `max_jobs`.
-    public func unfinished(_ queue: QueueName) -> String { "\(prefix):unfinished:\(queue.rawValue)" }
+    public func unfinished(_ queue: QueueName) -> String { "\(unfinishedPrefix)\(queue.rawValue)" }
 }

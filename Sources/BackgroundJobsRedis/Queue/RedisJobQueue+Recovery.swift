@@ -1,0 +1,130 @@
+public import BackgroundJobsCore
+public import BackgroundJobsDomain
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+
+/// Crash recovery: a worker process proves it is alive with a heartbeat key; when the key expires, any
+/// process may hand that worker's jobs to others.
+extension RedisJobQueue {
+    /// Registers `worker` and refreshes its heartbeat for `ttl`; call it more often than `ttl`.
+    public func heartbeat(_ worker: WorkerID, ttl: Duration) async throws {
+        _ = try await run(
+            Scripts.heartbeat, keys: [keys.heartbeat(worker: worker.rawValue), keys.workers],
+            arguments: [worker.rawValue, max(1, Int(ttl.timeInterval * 1000))])
+    }
+
+    /// Removes `worker` from the registry after it has put its jobs back, at a clean shutdown.
+    public func unregister(_ worker: WorkerID) async throws {
+        _ = try await run(
+            Scripts.unregister,
+            keys: [keys.heartbeat(worker: worker.rawValue), keys.workers, keys.processing(worker: worker.rawValue)],
+            arguments: [worker.rawValue])
+    }
+
+    /// Gives the jobs of every worker whose heartbeat has expired back to their ready lists, counting a
+    /// stall on each; a job that stalled more than `stallLimit` times is dead instead, so a job that kills
+    /// its worker every time does not loop forever. Safe to run from many processes at once.
+    public func reapDeadWorkers(now: Date, stallLimit: Int) async throws -> ReapResult {
+        let reply = try await run(
+            Scripts.reap, keys: [keys.workers],
+            arguments: [
+                keys.heartbeatPrefix, keys.processingPrefix, keys.dataPrefix, keys.readyPrefix, keys.deadPrefix,
+                keys.unfinishedPrefix, keys.uniquePrefix, RedisJobCodec.milliseconds(now), stallLimit,
+                Int(configuration.deadRetention.timeInterval),
+            ])
+        guard let parts = reply.array, parts.count == 3, let workers = parts[0].int, let requeued = parts[1].int,
+            let dead = parts[2].int
+        else {
+            throw JobQueueError(.corruptJob, "reap got an unexpected reply \(reply)")
+        }
+        return ReapResult(workers: workers, requeued: requeued, dead: dead)
+    }
+}
+
+/// What a reaper pass did.
+public struct ReapResult: Sendable, Hashable {
+    /// Workers found dead and removed from the registry.
+    public var workers: Int
+    /// Their jobs put back in ready lists.
+    public var requeued: Int
+    /// Their jobs that had stalled too often and are dead now.
+    public var dead: Int
+
+    /// A result.
+    public init(workers: Int, requeued: Int, dead: Int) {
+        self.workers = workers
+        self.requeued = requeued
+        self.dead = dead
+    }
+}
+
+extension RedisJobQueue.Scripts {
+    /// KEYS: heartbeat key, registry set. ARGV: worker id, ttl ms.
+    static let heartbeat = RedisScript(
+        """
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        redis.call('SADD', KEYS[2], ARGV[1])
+        return 1
+        """)
+
+    /// KEYS: heartbeat key, registry set, processing list. ARGV: worker id.
+    /// Refuses while the worker still holds jobs, so none is orphaned by a clean stop.
+    static let unregister = RedisScript(
+        """
+        if redis.call('LLEN', KEYS[3]) > 0 then
+          return redis.error_reply('STILLHOLDING the worker still holds jobs; requeue them first')
+        end
+        redis.call('DEL', KEYS[1])
+        redis.call('SREM', KEYS[2], ARGV[1])
+        return 1
+        """)
+
+    /// Walks the registry; a worker without a heartbeat loses its jobs to the ready lists (or, past the
+    /// stall limit, to the dead set) and leaves the registry. The keys of a dead worker are only known once
+    /// its id is read, so they are built here from the prefixes `RedisKeys` passes in.
+    ///
+    /// KEYS: registry set
+    /// ARGV: heartbeat, processing, job hash, ready, dead, unfinished and unique prefixes; now ms; stall
+    /// limit; dead retention seconds
+    /// Returns `{workers reaped, jobs requeued, jobs dead}`.
+    static let reap = RedisScript(
+        """
+        local now, limit, retention = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+        local reaped, requeued, dead = 0, 0, 0
+        for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+          if redis.call('EXISTS', ARGV[1] .. worker) == 0 then
+            local processing = ARGV[2] .. worker
+            local id = redis.call('RPOP', processing)
+            while id do
+              local key = ARGV[3] .. id
+              local fields = redis.call('HMGET', key, 'q', 'p', 'u')
+              if fields[1] then
+                local stalls = redis.call('HINCRBY', key, 'k', 1)
+                redis.call('HDEL', key, 'w')
+                if stalls > limit then
+                  redis.call('HSET', key, 's', 'dead', 'f', now,
+                    'e', 'the job stalled ' .. stalls .. ' times: its worker died while running it')
+                  redis.call('EXPIRE', key, retention)
+                  redis.call('ZADD', ARGV[5] .. fields[1], now, id)
+                  if tonumber(redis.call('DECR', ARGV[6] .. fields[1])) < 0 then redis.call('SET', ARGV[6] .. fields[1], 0) end
+                  if fields[3] and redis.call('GET', ARGV[7] .. fields[3]) == id then redis.call('DEL', ARGV[7] .. fields[3]) end
+                  dead = dead + 1
+                else
+                  redis.call('HSET', key, 's', 'pending')
+                  redis.call('RPUSH', ARGV[4] .. fields[1] .. ':' .. fields[2], id)
+                  requeued = requeued + 1
+                end
+              end
+              id = redis.call('RPOP', processing)
+            end
+            redis.call('SREM', KEYS[1], worker)
+            reaped = reaped + 1
+          end
+        end
+        return {reaped, requeued, dead}
+        """)
+}
