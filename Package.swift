@@ -62,6 +62,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "BackgroundJobsCoreTests",
+            dependencies: [
+                "BackgroundJobsCore",
+                "BackgroundJobsDomain",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "BackgroundJobsRedisTests",
             dependencies: ["BackgroundJobsRedis", "BackgroundJobsDomain"],
             swiftSettings: swiftSettings

@@ -1,0 +1,29 @@
+public import BackgroundJobsDomain
+public import Logging
+
+/// What a handler knows about the job it runs.
+public struct JobContext: Sendable {
+    /// The job as fetched: id, attempt number, queue, times.
+    public let job: Job
+    /// A logger carrying the job's id, name, queue and attempt as metadata.
+    public let logger: Logger
+
+    /// A context for `job`.
+    public init(job: Job, logger: Logger) {
+        self.job = job
+        var logger = logger
+        logger[metadataKey: JobLogMetadata.id] = "\(job.id)"
+        logger[metadataKey: JobLogMetadata.name] = "\(job.name)"
+        logger[metadataKey: JobLogMetadata.queue] = "\(job.queue)"
+        logger[metadataKey: JobLogMetadata.attempt] = "\(job.attempts)"
+        self.logger = logger
+    }
+}
+
+/// The metadata keys of per-job log lines, in one place.
+public enum JobLogMetadata {
+    public static let id = "job.id"
+    public static let name = "job.name"
+    public static let queue = "job.queue"
+    public static let attempt = "job.attempt"
+}
