@@ -12,7 +12,7 @@ struct RedisJobQueueRecoveryTests {
             let now = Date()
             let crashed = try WorkerID("crashed-1")
             let alive = try WorkerID("alive-1")
-            try await queue.heartbeat(crashed, ttl: .milliseconds(100))
+            try await queue.heartbeat(crashed, ttl: .seconds(30))
             try await queue.heartbeat(alive, ttl: .seconds(30))
             let jobs = (0..<3).map { _ in RedisJobQueueTests.job(priority: .high, at: now) }
             for job in jobs { _ = try await queue.enqueue(job, limits: QueueLimits()) }
@@ -20,6 +20,8 @@ struct RedisJobQueueRecoveryTests {
             #expect(held.count == 3)
 
             #expect(try await queue.reapDeadWorkers(now: now, stallLimit: 2) == ReapResult(workers: 0, requeued: 0, dead: 0))
+            // Its last heartbeat before the crash.
+            try await queue.heartbeat(crashed, ttl: .milliseconds(50))
             try await waitUntil("the crashed worker's heartbeat expires") {
                 try await client.send("EXISTS", keys.heartbeat(worker: crashed.rawValue)) == .integer(0)
             }

@@ -1,0 +1,100 @@
+public import BackgroundJobsDomain
+
+// Full Foundation for JSONSerialization, which checks JSON from outside without a schema.
+public import Foundation
+
+/// The application service: what an application calls to submit and look up jobs.
+///
+/// Every submission is checked before anything is stored: the options, the payload's size (and, for
+/// JSON that arrives over HTTP, that it is JSON), and whether the queue takes the priority.
+public struct JobService: Sendable {
+    /// Rules that apply to every submission.
+    public struct Settings: Sendable {
+        /// Retries of a job whose options and job type name none.
+        public var defaultMaxRetries: Int
+        /// The largest payload accepted, in bytes.
+        public var payloadSizeLimit: Int
+        /// How long a unique key holds when a job names no duration.
+        public var defaultUniqueFor: Duration
+        /// The queues with rules of their own; a queue not listed takes every priority and has no limit.
+        public var queues: [QueueName: QueueDefinition]
+
+        /// Settings; by default 3 retries, 512 KiB payloads, unique keys held 24 hours, no queue rules.
+        public init(
+            defaultMaxRetries: Int = 3,
+            payloadSizeLimit: Int = JobPayload.defaultSizeLimit,
+            defaultUniqueFor: Duration = .seconds(24 * 3600),
+            queues: [QueueDefinition] = []
+        ) {
+            self.defaultMaxRetries = defaultMaxRetries
+            self.payloadSizeLimit = payloadSizeLimit
+            self.defaultUniqueFor = defaultUniqueFor
+            self.queues = Dictionary(queues.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        }
+    }
+
+    /// What became of a submission.
+    public enum Submission: Sendable, Hashable {
+        /// The job was stored under this id.
+        case submitted(JobID)
+        /// An unfinished job with the same unique key exists; nothing was stored.
+        case duplicate(of: JobID)
+    }
+
+    let queue: any JobQueue
+    let settings: Settings
+    let registry: JobRegistry?
+    let now: @Sendable () -> Date
+
+    /// A service storing jobs in `queue`; `registry` supplies per-type retry counts, `now` the time.
+    public init(queue: any JobQueue, settings: Settings = Settings(), registry: JobRegistry? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.queue = queue
+        self.settings = settings
+        self.registry = registry
+        self.now = now
+    }
+
+    /// Submits a typed job: the payload is encoded as JSON.
+    public func submit<Payload>(
+        _ definition: JobDefinition<Payload>, _ payload: Payload, options: JobOptions = JobOptions()
+    ) async throws -> Submission {
+        let bytes: [UInt8]
+        do {
+            bytes = Array(try JSONEncoder().encode(payload))
+        } catch {
+            throw JobError(.invalidOptions, "the payload of \(definition.name) cannot be encoded as JSON: \(error)")
+        }
+        return try await store(name: definition.name, payload: bytes, options: options)
+    }
+
+    /// Submits a job whose payload is JSON from outside (an HTTP body): it must parse as JSON.
+    public func submit(name: JobName, json payload: [UInt8], options: JobOptions = JobOptions()) async throws -> Submission {
+        do {
+            _ = try JSONSerialization.jsonObject(with: Data(payload), options: [.fragmentsAllowed])
+        } catch {
+            throw JobError(.invalidOptions, "the payload of \(name) is not valid JSON")
+        }
+        return try await store(name: name, payload: payload, options: options)
+    }
+
+    /// The stored job, or `nil` when there is none.
+    public func job(_ id: JobID) async throws -> Job? {
+        try await queue.job(id)
+    }
+
+    private func store(name: JobName, payload: [UInt8], options: JobOptions) async throws -> Submission {
+        try options.validate()
+        try JobPayload.validate(payload, limit: settings.payloadSizeLimit)
+        let definition = settings.queues[options.queue]
+        try definition?.accept(options.priority)
+
+        let createdAt = now()
+        let maxRetries = registry?.retryPolicy(for: name)?.maxRetries ?? settings.defaultMaxRetries
+        let job = Job(id: JobID.generate(at: createdAt), name: name, payload: payload, options: options, maxRetries: maxRetries, createdAt: createdAt)
+        let limits = QueueLimits(maxJobs: definition?.maxJobs, uniqueFor: options.uniqueFor ?? settings.defaultUniqueFor)
+        switch try await queue.enqueue(job, limits: limits) {
+        case .enqueued: return .submitted(job.id)
+        case .duplicate(let holder): return .duplicate(of: holder)
+        }
+    }
+}

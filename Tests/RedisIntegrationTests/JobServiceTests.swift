@@ -1,0 +1,77 @@
+import BackgroundJobsCore
+import BackgroundJobsDomain
+import BackgroundJobsRedis
+import Foundation
+import Testing
+
+@Suite("Job service on Redis", .timeLimit(.minutes(2)))
+struct JobServiceTests {
+    struct Report: Codable, Sendable, Equatable {
+        var month: String
+    }
+
+    static let report = JobDefinition<Report>("monthly_report")
+
+    @Test("a typed submission stores the JSON payload with the registry's retry count")
+    func typedSubmit() async throws {
+        try await SharedRedis.withQueue { queue, _, _ in
+            var registry = JobRegistry()
+            registry.register(Self.report, retry: .fixed(.seconds(1), maxRetries: 6)) { _, _ in }
+            let service = JobService(queue: queue, registry: registry)
+            guard case .submitted(let id) = try await service.submit(Self.report, Report(month: "2026-11"), options: JobOptions(priority: .high)) else {
+                Issue.record("expected a stored job")
+                return
+            }
+            let stored = try #require(try await service.job(id))
+            #expect(try JSONDecoder().decode(Report.self, from: Data(stored.payload)) == Report(month: "2026-11"))
+            #expect(stored.maxRetries == 6)
+            #expect(stored.priority == .high)
+            #expect(stored.status == .pending)
+        }
+    }
+
+    @Test("bad input is refused with a clear error and nothing is stored", arguments: [
+        (JobOptions(delay: .seconds(-5)), Array("{}".utf8), "the delay must not be negative"),
+        (JobOptions(queue: "email", priority: .critical), Array("{}".utf8), "the queue email does not accept critical jobs (it accepts normal, high)"),
+        (JobOptions(), Array("{\"to\":".utf8), "the payload of send_email is not valid JSON"),
+        (JobOptions(), Array("\"".utf8) + [UInt8](repeating: 97, count: 2000) + Array("\"".utf8), "the payload is 2002 bytes, more than the limit of 1024 bytes"),
+    ])
+    func refused(options: JobOptions, payload: [UInt8], message: String) async throws {
+        try await SharedRedis.withQueue { queue, client, keys in
+            let settings = JobService.Settings(payloadSizeLimit: 1024, queues: [try QueueDefinition(name: "email", priorities: [.normal, .high])])
+            let service = JobService(queue: queue, settings: settings)
+            let error = try await #require(throws: JobError.self) {
+                try await service.submit(name: "send_email", json: payload, options: options)
+            }
+            #expect(error.message == message)
+            let stored = try await client.send("KEYS", "\(keys.prefix):*").array ?? []
+            #expect(stored.isEmpty, "nothing is written for a refused submission")
+        }
+    }
+
+    @Test("a second submission with the same unique key returns the first job's id")
+    func uniqueSubmit() async throws {
+        try await SharedRedis.withQueue { queue, _, _ in
+            let service = JobService(queue: queue)
+            let options = JobOptions(uniqueKey: "report:2026-11")
+            let first = try await service.submit(Self.report, Report(month: "2026-11"), options: options)
+            guard case .submitted(let id) = first else {
+                Issue.record("expected a stored job, got \(first)")
+                return
+            }
+            #expect(try await service.submit(Self.report, Report(month: "2026-11"), options: options) == .duplicate(of: id))
+        }
+    }
+
+    @Test("a queue's max_jobs from its definition is enforced at submission")
+    func queueFull() async throws {
+        try await SharedRedis.withQueue { queue, _, _ in
+            let service = JobService(queue: queue, settings: .init(queues: [try QueueDefinition(name: "cleanup", maxJobs: 1)]))
+            _ = try await service.submit(name: "cleanup", json: Array("{}".utf8), options: JobOptions(queue: "cleanup"))
+            let error = try await #require(throws: JobQueueError.self) {
+                try await service.submit(name: "cleanup", json: Array("{}".utf8), options: JobOptions(queue: "cleanup"))
+            }
+            #expect(error.code == .queueFull)
+        }
+    }
+}
