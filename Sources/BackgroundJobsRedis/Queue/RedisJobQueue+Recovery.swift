@@ -91,9 +91,9 @@ extension RedisJobQueue.Scripts {
     /// ARGV: heartbeat, processing, job hash, ready, dead, unfinished and unique prefixes; now ms; stall
     /// limit; dead retention seconds
     /// Returns `{workers reaped, jobs requeued, jobs dead}`.
-    static let reap = RedisScript(
+    static let reap = script(
         """
-        local now, limit, retention = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+        local now, limit, retention = ARGV[8], tonumber(ARGV[9]), ARGV[10]
         local reaped, requeued, dead = 0, 0, 0
         for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
           if redis.call('EXISTS', ARGV[1] .. worker) == 0 then
@@ -101,21 +101,15 @@ extension RedisJobQueue.Scripts {
             local id = redis.call('RPOP', processing)
             while id do
               local key = ARGV[3] .. id
-              local fields = redis.call('HMGET', key, 'q', 'p', 'u')
+              local fields = redis.call('HMGET', key, 'q', 'u')
               if fields[1] then
                 local stalls = redis.call('HINCRBY', key, 'k', 1)
-                redis.call('HDEL', key, 'w')
                 if stalls > limit then
-                  redis.call('HSET', key, 's', 'dead', 'f', now,
-                    'e', 'the job stalled ' .. stalls .. ' times: its worker died while running it')
-                  redis.call('EXPIRE', key, retention)
-                  redis.call('ZADD', ARGV[5] .. fields[1], now, id)
-                  if tonumber(redis.call('DECR', ARGV[6] .. fields[1])) < 0 then redis.call('SET', ARGV[6] .. fields[1], 0) end
-                  if fields[3] and redis.call('GET', ARGV[7] .. fields[3]) == id then redis.call('DEL', ARGV[7] .. fields[3]) end
+                  bury(key, ARGV[5] .. fields[1], id, now, retention,
+                    'the job stalled ' .. stalls .. ' times: its worker died while running it')
+                  release(ARGV[6] .. fields[1], fields[2] and (ARGV[7] .. fields[2]), id)
                   dead = dead + 1
-                else
-                  redis.call('HSET', key, 's', 'pending')
-                  redis.call('RPUSH', ARGV[4] .. fields[1] .. ':' .. fields[2], id)
+                elseif makeReady(key, ARGV[4], id, true) then
                   requeued = requeued + 1
                 end
               end

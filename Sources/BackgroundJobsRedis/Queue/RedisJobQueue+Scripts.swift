@@ -2,6 +2,36 @@ extension RedisJobQueue {
     /// The Lua scripts behind every change of a job's state. Each one is a single atomic step: every check
     /// comes before the first write, so a script that refuses leaves Redis as it was.
     enum Scripts {
+        /// Steps several scripts share, written once: a job leaving the unfinished count, a job dying,
+        /// a job going back to its ready list. Each script that needs them starts with this text.
+        static let library = """
+            local function release(counter, uniqueKey, id)
+              if tonumber(redis.call('DECR', counter)) < 0 then redis.call('SET', counter, 0) end
+              if uniqueKey and redis.call('GET', uniqueKey) == id then redis.call('DEL', uniqueKey) end
+            end
+            local function bury(jobKey, deadSet, id, now, retention, reason)
+              redis.call('HSET', jobKey, 's', 'dead', 'e', reason, 'f', now)
+              redis.call('HDEL', jobKey, 'w')
+              redis.call('EXPIRE', jobKey, retention)
+              redis.call('ZADD', deadSet, now, id)
+              -- Dead entries older than the retention point at expired hashes: trim them as new ones come.
+              redis.call('ZREMRANGEBYSCORE', deadSet, '-inf', '(' .. (tonumber(now) - 1000 * tonumber(retention)))
+            end
+            local function makeReady(jobKey, readyPrefix, id, first)
+              local fields = redis.call('HMGET', jobKey, 'q', 'p')
+              if not fields[1] then return false end
+              redis.call('HSET', jobKey, 's', 'pending')
+              redis.call('HDEL', jobKey, 'w')
+              local list = readyPrefix .. fields[1] .. ':' .. fields[2]
+              if first then redis.call('RPUSH', list, id) else redis.call('LPUSH', list, id) end
+              return true
+            end
+
+            """
+
+        /// A script made of the shared steps and `body`.
+        static func script(_ body: String) -> RedisScript { RedisScript(library + body) }
+
         /// Stores a new job and puts it in its ready list or the delayed set.
         ///
         /// KEYS: job hash, ready list, delayed set, unfinished counter, [unique key]
@@ -65,15 +95,14 @@ extension RedisJobQueue {
         /// KEYS: processing list, job hash, unfinished counter, [unique key]
         /// ARGV: id, finished ms, retention seconds, has result (1/0), result
         /// Returns 1, or 0 when the worker does not hold the job.
-        static let complete = RedisScript(
+        static let complete = script(
             """
             if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
             redis.call('HSET', KEYS[2], 's', 'completed', 'f', ARGV[2])
             if ARGV[4] == '1' then redis.call('HSET', KEYS[2], 'o', ARGV[5]) end
             redis.call('HDEL', KEYS[2], 'w')
             redis.call('EXPIRE', KEYS[2], ARGV[3])
-            if tonumber(redis.call('DECR', KEYS[3])) < 0 then redis.call('SET', KEYS[3], 0) end
-            if KEYS[4] and redis.call('GET', KEYS[4]) == ARGV[1] then redis.call('DEL', KEYS[4]) end
+            release(KEYS[3], KEYS[4], ARGV[1])
             return 1
             """)
     }
@@ -85,22 +114,17 @@ extension RedisJobQueue.Scripts {
     /// KEYS: processing list, job hash, delayed set, dead set, unfinished counter, [unique key]
     /// ARGV: id, now ms, error, retry-at ms (0 = dead), dead retention seconds
     /// Returns 1 (will retry), 2 (dead) or 0 when the worker does not hold the job.
-    static let fail = RedisScript(
+    static let fail = script(
         """
         if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
-        redis.call('HDEL', KEYS[2], 'w')
         if ARGV[4] ~= '0' then
+          redis.call('HDEL', KEYS[2], 'w')
           redis.call('HSET', KEYS[2], 's', 'failed', 'e', ARGV[3], 'r', ARGV[4])
           redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
           return 1
         end
-        redis.call('HSET', KEYS[2], 's', 'dead', 'e', ARGV[3], 'f', ARGV[2])
-        redis.call('EXPIRE', KEYS[2], ARGV[5])
-        redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
-        -- Dead entries older than the retention point at expired hashes: trim them as new ones come.
-        redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (tonumber(ARGV[2]) - 1000 * tonumber(ARGV[5])))
-        if tonumber(redis.call('DECR', KEYS[5])) < 0 then redis.call('SET', KEYS[5], 0) end
-        if KEYS[6] and redis.call('GET', KEYS[6]) == ARGV[1] then redis.call('DEL', KEYS[6]) end
+        bury(KEYS[2], KEYS[4], ARGV[1], ARGV[2], ARGV[5], ARGV[3])
+        release(KEYS[5], KEYS[6], ARGV[1])
         return 2
         """)
 
@@ -109,19 +133,15 @@ extension RedisJobQueue.Scripts {
     /// KEYS: processing list
     /// ARGV: job hash prefix, ready list prefix, ids...
     /// Returns how many were put back.
-    static let requeue = RedisScript(
+    static let requeue = script(
         """
         local count = 0
         for i = 3, #ARGV do
           local id = ARGV[i]
           if redis.call('LREM', KEYS[1], 1, id) == 1 then
             local key = ARGV[1] .. id
-            local fields = redis.call('HMGET', key, 'q', 'p')
-            if fields[1] then
-              redis.call('HSET', key, 's', 'pending')
-              redis.call('HDEL', key, 'w')
+            if makeReady(key, ARGV[2], id, true) then
               if tonumber(redis.call('HINCRBY', key, 'a', -1)) < 0 then redis.call('HSET', key, 'a', 0) end
-              redis.call('RPUSH', ARGV[2] .. fields[1] .. ':' .. fields[2], id)
               count = count + 1
             end
           end
@@ -134,19 +154,13 @@ extension RedisJobQueue.Scripts {
     /// KEYS: delayed set
     /// ARGV: now ms, limit, job hash prefix, ready list prefix
     /// Returns `{promoted, next due ms or -1}`.
-    static let promote = RedisScript(
+    static let promote = script(
         """
         local due = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[2]))
         local promoted = 0
         for _, id in ipairs(due) do
           redis.call('ZREM', KEYS[1], id)
-          local key = ARGV[3] .. id
-          local fields = redis.call('HMGET', key, 'q', 'p')
-          if fields[1] then
-            redis.call('HSET', key, 's', 'pending')
-            redis.call('LPUSH', ARGV[4] .. fields[1] .. ':' .. fields[2], id)
-            promoted = promoted + 1
-          end
+          if makeReady(ARGV[3] .. id, ARGV[4], id, false) then promoted = promoted + 1 end
         end
         local next = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
         return {promoted, next[2] or -1}
