@@ -15,9 +15,11 @@ let package = Package(
     products: [
         .library(name: "BackgroundJobs", targets: ["BackgroundJobs"]),
         .library(name: "BackgroundJobsRedis", targets: ["BackgroundJobsRedis"]),
+        .library(name: "BackgroundJobsTesting", targets: ["BackgroundJobsTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
         .target(
@@ -29,7 +31,13 @@ let package = Package(
             dependencies: [
                 "BackgroundJobsDomain",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BackgroundJobsTesting",
+            dependencies: ["BackgroundJobsCore", "BackgroundJobsDomain"],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(
@@ -75,13 +83,28 @@ let package = Package(
             dependencies: ["BackgroundJobsRedis", "BackgroundJobsDomain"],
             swiftSettings: swiftSettings
         ),
+        // A worker process for the crash tests, which kill it with SIGKILL; only the tests use it.
+        .executableTarget(
+            name: "BackgroundJobsTestWorker",
+            dependencies: [
+                "BackgroundJobsCore",
+                "BackgroundJobsDomain",
+                "BackgroundJobsRedis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/TestWorker",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RedisIntegrationTests",
             dependencies: [
                 "BackgroundJobsCore",
                 "BackgroundJobsDomain",
                 "BackgroundJobsRedis",
+                "BackgroundJobsTesting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -16,7 +16,7 @@ struct RedisJobQueueRecoveryTests {
             try await queue.heartbeat(alive, ttl: .seconds(30))
             let jobs = (0..<3).map { _ in RedisJobQueueTests.job(priority: .high, at: now) }
             for job in jobs { _ = try await queue.enqueue(job, limits: QueueLimits()) }
-            let held = try await queue.fetch(for: crashed, from: ["default"], limit: 3, now: now)
+            let held = try await queue.fetch(for: crashed, from: ["default"], limit: 3, now: now).jobs
             #expect(held.count == 3)
 
             #expect(try await queue.reapDeadWorkers(now: now, stallLimit: 2) == ReapResult(workers: 0, requeued: 0, dead: 0))
@@ -36,7 +36,7 @@ struct RedisJobQueueRecoveryTests {
                 #expect(stored.stalls == 1)
                 #expect(try await queue.complete(job, by: crashed, result: nil, now: now) == false)
             }
-            let taken = try await queue.fetch(for: alive, from: ["default"], limit: 10, now: now)
+            let taken = try await queue.fetch(for: alive, from: ["default"], limit: 10, now: now).jobs
             #expect(Set(taken.map(\.id)) == Set(jobs.map(\.id)))
         }
     }
@@ -50,7 +50,7 @@ struct RedisJobQueueRecoveryTests {
             for round in 1...3 {
                 let worker = try WorkerID("victim-\(round)")
                 try await queue.heartbeat(worker, ttl: .milliseconds(50))
-                let held = try await queue.fetch(for: worker, from: ["default"], limit: 1, now: now)
+                let held = try await queue.fetch(for: worker, from: ["default"], limit: 1, now: now).jobs
                 #expect(held.map(\.id) == [job.id])
                 try await waitUntil("heartbeat \(round) expires") {
                     try await client.send("EXISTS", keys.heartbeat(worker: worker.rawValue)) == .integer(0)
@@ -74,7 +74,7 @@ struct RedisJobQueueRecoveryTests {
             let worker = try WorkerID("stopping-1")
             try await queue.heartbeat(worker, ttl: .seconds(30))
             _ = try await queue.enqueue(RedisJobQueueTests.job(at: now), limits: QueueLimits())
-            let held = try await queue.fetch(for: worker, from: ["default"], limit: 1, now: now)
+            let held = try await queue.fetch(for: worker, from: ["default"], limit: 1, now: now).jobs
             await #expect(throws: JobQueueError.self) { try await queue.unregister(worker) }
             _ = try await queue.requeue(held, by: worker)
             try await queue.unregister(worker)

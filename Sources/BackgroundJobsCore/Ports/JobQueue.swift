@@ -19,9 +19,21 @@ public protocol JobQueue: Sendable {
     ///   `max_jobs`; nothing is written then either.
     func enqueue(_ job: Job, limits: QueueLimits) async throws -> EnqueueOutcome
 
-    /// Takes up to `limit` ready jobs of `queues` for `worker`, most urgent first within a queue and the
-    /// queues in the order given, and marks them processing. Returns at once, possibly with none.
-    func fetch(for worker: WorkerID, from queues: [QueueName], limit: Int, now: Date) async throws -> [Job]
+    /// Stores several new jobs, each as ``enqueue(_:limits:)`` would, and answers for each in order.
+    ///
+    /// Each job is stored atomically on its own; a failure (a full queue) is that job's answer and does
+    /// not stop the others.
+    func enqueue(_ jobs: [(job: Job, limits: QueueLimits)]) async throws -> [Result<EnqueueOutcome, any Error>]
+
+    /// Takes up to `limit` ready jobs for `worker` and marks them processing, after moving jobs whose
+    /// time has come from the waiting set to their ready lists. Returns at once, possibly with no job.
+    ///
+    /// Queues are served in the order given, and within a queue the most urgent priority first. With a
+    /// `starvationLimit`, a less urgent job that has been ready that long is served before more urgent
+    /// ones, so a steady stream of urgent jobs cannot starve it.
+    func fetch(
+        for worker: WorkerID, from queues: [QueueName], limit: Int, starvationLimit: Duration?, now: Date
+    ) async throws -> FetchResult
 
     /// Marks a job held by `worker` completed, keeping `result` for the retention time, and frees its
     /// unique key and its place under the queue's `max_jobs`.
@@ -45,6 +57,83 @@ public protocol JobQueue: Sendable {
 
     /// The stored job, or `nil` when there is none (never submitted, or expired after its retention time).
     func job(_ id: JobID) async throws -> Job?
+
+    /// Returns when work may have become ready in one of `queues` (a job was stored, retried or became
+    /// due), or after `timeout`. Idle workers wait here instead of polling; a return does not promise
+    /// a job, so the caller fetches and waits again.
+    func waitForWork(in queues: [QueueName], timeout: Duration) async throws
+
+    // MARK: Worker liveness
+
+    /// Registers `worker` as alive for `ttl`; a worker calls it more often than `ttl` while it runs.
+    func heartbeat(_ worker: WorkerID, ttl: Duration) async throws
+
+    /// Removes `worker` from the registry at a clean stop, once it holds no job.
+    func unregister(_ worker: WorkerID) async throws
+
+    /// Gives the jobs of every worker whose heartbeat has expired back to their ready lists, counting a
+    /// stall on each; a job that stalled more than `stallLimit` times is dead instead, so a job that kills
+    /// its worker every time does not loop forever. Safe to run from many processes at once.
+    func reapDeadWorkers(now: Date, stallLimit: Int) async throws -> ReapResult
+
+    /// Puts back every job `worker` holds in the store but is not running, and returns how many.
+    ///
+    /// A fetch can take effect in the store while its answer is lost (a broken connection): the worker then
+    /// holds jobs it never heard of, and its heartbeat keeps the reaper away. Only the worker itself can
+    /// tell, so it calls this after such an error, while no fetch of its own is under way.
+    func reconcile(_ worker: WorkerID, running: Set<JobID>) async throws -> Int
+}
+
+extension JobQueue {
+    /// Stores the jobs one after another; adapters that can do better override it.
+    public func enqueue(_ jobs: [(job: Job, limits: QueueLimits)]) async throws -> [Result<EnqueueOutcome, any Error>] {
+        var outcomes: [Result<EnqueueOutcome, any Error>] = []
+        outcomes.reserveCapacity(jobs.count)
+        for (job, limits) in jobs {
+            do {
+                outcomes.append(.success(try await enqueue(job, limits: limits)))
+            } catch {
+                outcomes.append(.failure(error))
+            }
+        }
+        return outcomes
+    }
+
+    /// Fetches with strict priority order.
+    public func fetch(for worker: WorkerID, from queues: [QueueName], limit: Int, now: Date) async throws -> FetchResult {
+        try await fetch(for: worker, from: queues, limit: limit, starvationLimit: nil, now: now)
+    }
+}
+
+/// What a fetch took.
+public struct FetchResult: Sendable, Hashable {
+    /// The jobs now held by the worker, marked processing.
+    public var jobs: [Job]
+    /// When the next waiting job is due, if any waits: an idle worker waits no longer than that.
+    public var nextDue: Date?
+
+    /// A result.
+    public init(jobs: [Job], nextDue: Date?) {
+        self.jobs = jobs
+        self.nextDue = nextDue
+    }
+}
+
+/// What a reaper pass did.
+public struct ReapResult: Sendable, Hashable {
+    /// Workers found dead and removed from the registry.
+    public var workers: Int
+    /// Their jobs put back in ready lists.
+    public var requeued: Int
+    /// Their jobs that had stalled too often and are dead now.
+    public var dead: Int
+
+    /// A result.
+    public init(workers: Int, requeued: Int, dead: Int) {
+        self.workers = workers
+        self.requeued = requeued
+        self.dead = dead
+    }
 }
 
 /// What became of a failed attempt.

@@ -1,5 +1,5 @@
-public import BackgroundJobsCore
-public import BackgroundJobsDomain
+import BackgroundJobsCore
+import BackgroundJobsDomain
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

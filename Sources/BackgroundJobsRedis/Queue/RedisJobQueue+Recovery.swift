@@ -10,6 +10,12 @@ public import Foundation
 /// Crash recovery: a worker process proves it is alive with a heartbeat key; when the key expires, any
 /// process may hand that worker's jobs to others.
 extension RedisJobQueue {
+    public func reconcile(_ worker: WorkerID, running: Set<JobID>) async throws -> Int {
+        let arguments: [any RedisArgument] = [keys.dataPrefix, keys.readyPrefix, keys.wakePrefix] + running.map(\.rawValue)
+        let reply = try await run(Scripts.reconcile, keys: [keys.processing(worker: worker.rawValue)], arguments: arguments)
+        return reply.int ?? 0
+    }
+
     /// Registers `worker` and refreshes its heartbeat for `ttl`; call it more often than `ttl`.
     public func heartbeat(_ worker: WorkerID, ttl: Duration) async throws {
         _ = try await run(
@@ -34,7 +40,7 @@ extension RedisJobQueue {
             arguments: [
                 keys.heartbeatPrefix, keys.processingPrefix, keys.dataPrefix, keys.readyPrefix, keys.deadPrefix,
                 keys.unfinishedPrefix, keys.uniquePrefix, RedisJobCodec.milliseconds(now), stallLimit,
-                Int(configuration.deadRetention.timeInterval),
+                Int(configuration.deadRetention.timeInterval), keys.wakePrefix,
             ])
         guard let parts = reply.array, parts.count == 3, let workers = parts[0].int, let requeued = parts[1].int,
             let dead = parts[2].int
@@ -42,23 +48,6 @@ extension RedisJobQueue {
             throw JobQueueError(.corruptJob, "reap got an unexpected reply \(reply)")
         }
         return ReapResult(workers: workers, requeued: requeued, dead: dead)
-    }
-}
-
-/// What a reaper pass did.
-public struct ReapResult: Sendable, Hashable {
-    /// Workers found dead and removed from the registry.
-    public var workers: Int
-    /// Their jobs put back in ready lists.
-    public var requeued: Int
-    /// Their jobs that had stalled too often and are dead now.
-    public var dead: Int
-
-    /// A result.
-    public init(workers: Int, requeued: Int, dead: Int) {
-        self.workers = workers
-        self.requeued = requeued
-        self.dead = dead
     }
 }
 
@@ -89,7 +78,7 @@ extension RedisJobQueue.Scripts {
     ///
     /// KEYS: registry set
     /// ARGV: heartbeat, processing, job hash, ready, dead, unfinished and unique prefixes; now ms; stall
-    /// limit; dead retention seconds
+    /// limit; dead retention seconds; wake prefix
     /// Returns `{workers reaped, jobs requeued, jobs dead}`.
     static let reap = script(
         """
@@ -109,7 +98,7 @@ extension RedisJobQueue.Scripts {
                     'the job stalled ' .. stalls .. ' times: its worker died while running it')
                   release(ARGV[6] .. fields[1], fields[2] and (ARGV[7] .. fields[2]), id)
                   dead = dead + 1
-                elseif makeReady(key, ARGV[4], id, true) then
+                elseif makeReady(key, ARGV[4], ARGV[11], id, true) then
                   requeued = requeued + 1
                 end
               end

@@ -51,6 +51,7 @@ public struct RedisJobQueue: JobQueue {
     public func enqueue(_ job: Job, limits: QueueLimits) async throws -> EnqueueOutcome {
         var scriptKeys: [any RedisArgument] = [
             keys.data(job.id), keys.ready(job.queue, job.priority), keys.delayed, keys.unfinished(job.queue),
+            keys.wake(job.queue), keys.timerWake,
         ]
         var uniqueMilliseconds = 0
         if let uniqueKey = job.uniqueKey {
@@ -71,24 +72,69 @@ public struct RedisJobQueue: JobQueue {
         return .duplicate(of: holderID)
     }
 
-    public func fetch(for worker: WorkerID, from queues: [QueueName], limit: Int, now: Date) async throws -> [Job] {
-        guard limit > 0, !queues.isEmpty else { return [] }
-        let scriptKeys: [any RedisArgument] = [keys.processing(worker: worker.rawValue)] + queues.flatMap(keys.readyLists)
+    public func enqueue(_ jobs: [(job: Job, limits: QueueLimits)]) async throws -> [Result<EnqueueOutcome, any Error>] {
+        // Issued together, the scripts share round trips on the pipelined connections; each stays atomic.
+        try await withThrowingTaskGroup(of: (Int, Result<EnqueueOutcome, any Error>).self) { group in
+            for (index, entry) in jobs.enumerated() {
+                group.addTask {
+                    do {
+                        return (index, .success(try await enqueue(entry.job, limits: entry.limits)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var outcomes = [Result<EnqueueOutcome, any Error>?](repeating: nil, count: jobs.count)
+            for try await (index, outcome) in group { outcomes[index] = outcome }
+            return outcomes.map { $0! }
+        }
+    }
+
+    public func fetch(
+        for worker: WorkerID, from queues: [QueueName], limit: Int, starvationLimit: Duration?, now: Date
+    ) async throws -> FetchResult {
+        let processing = keys.processing(worker: worker.rawValue)
+        let scriptKeys: [any RedisArgument] =
+            [processing, keys.delayed] + queues.flatMap(keys.readyLists) + queues.map(keys.wake)
         let reply = try await run(
             Scripts.fetch, keys: scriptKeys,
-            arguments: [limit, RedisJobCodec.milliseconds(now), worker.rawValue, keys.dataPrefix])
-        guard let parts = reply.array, parts.count % 2 == 0 else {
+            arguments: [
+                max(0, limit), RedisJobCodec.milliseconds(now), worker.rawValue, keys.dataPrefix, keys.readyPrefix,
+                keys.wakePrefix, queues.count, starvationLimit.map { max(1, Int($0.timeInterval * 1000)) } ?? 0,
+                Self.promotionBatch,
+            ])
+        guard let parts = reply.array, parts.count == 2, let nextDue = parts[0].string.flatMap(Double.init),
+            let taken = parts[1].array, taken.count % 2 == 0
+        else {
             throw JobQueueError(.corruptJob, "fetch got an unexpected reply \(reply)")
         }
         var jobs: [Job] = []
-        jobs.reserveCapacity(parts.count / 2)
-        for index in stride(from: 0, to: parts.count, by: 2) {
-            guard let id = try? JobID(parts[index].string ?? "") else {
-                throw JobQueueError(.corruptJob, "a ready list holds a value that is not a job id")
+        jobs.reserveCapacity(taken.count / 2)
+        for index in stride(from: 0, to: taken.count, by: 2) {
+            let rawID = taken[index].string ?? ""
+            do {
+                let id = try JobID(rawID)
+                jobs.append(try RedisJobCodec.job(id: id, from: taken[index + 1]))
+            } catch {
+                // A bad entry must not stop the worker, nor stay in its processing list to come back.
+                let reason = (error as? JobQueueError)?.message ?? "the ready list held \(rawID.debugDescription), which is not a job id"
+                try await buryUnreadable(rawID, reason: reason, processing: processing, now: now)
             }
-            jobs.append(try RedisJobCodec.job(id: id, from: parts[index + 1]))
         }
-        return jobs
+        return FetchResult(jobs: jobs, nextDue: nextDue < 0 ? nil : Date(timeIntervalSince1970: nextDue / 1000))
+    }
+
+    /// Most due jobs one fetch promotes; more wait for the next fetch, so one fetch stays short.
+    static let promotionBatch = 1000
+
+    private func buryUnreadable(_ id: String, reason: String, processing: String, now: Date) async throws {
+        logger.warning("a stored job cannot be read and is dead", metadata: [JobLogMetadata.id: "\(id)", "reason": "\(reason)"])
+        _ = try await run(
+            Scripts.buryUnreadable, keys: [processing, keys.data(unreadable: id)],
+            arguments: [
+                id, RedisJobCodec.milliseconds(now), reason, Int(configuration.deadRetention.timeInterval), keys.deadPrefix,
+                keys.unfinishedPrefix, keys.uniquePrefix, QueueName.default.rawValue,
+            ])
     }
 
     public func complete(_ job: Job, by worker: WorkerID, result: [UInt8]?, now: Date) async throws -> Bool {
@@ -107,7 +153,7 @@ public struct RedisJobQueue: JobQueue {
     public func fail(_ job: Job, by worker: WorkerID, error: String, retryAt: Date?, now: Date) async throws -> FailOutcome {
         var scriptKeys: [any RedisArgument] = [
             keys.processing(worker: worker.rawValue), keys.data(job.id), keys.delayed, keys.dead(job.queue),
-            keys.unfinished(job.queue),
+            keys.unfinished(job.queue), keys.timerWake,
         ]
         if let uniqueKey = job.uniqueKey { scriptKeys.append(keys.unique(uniqueKey)) }
         let arguments: [any RedisArgument] = [
@@ -123,7 +169,7 @@ public struct RedisJobQueue: JobQueue {
 
     public func requeue(_ jobs: [Job], by worker: WorkerID) async throws -> Int {
         guard !jobs.isEmpty else { return 0 }
-        let arguments: [any RedisArgument] = [keys.dataPrefix, keys.readyPrefix] + jobs.map(\.id.rawValue)
+        let arguments: [any RedisArgument] = [keys.dataPrefix, keys.readyPrefix, keys.wakePrefix] + jobs.map(\.id.rawValue)
         let reply = try await run(Scripts.requeue, keys: [keys.processing(worker: worker.rawValue)], arguments: arguments)
         return reply.int ?? 0
     }
@@ -131,7 +177,7 @@ public struct RedisJobQueue: JobQueue {
     public func promoteDue(now: Date, limit: Int) async throws -> PromotionResult {
         let reply = try await run(
             Scripts.promote, keys: [keys.delayed],
-            arguments: [RedisJobCodec.milliseconds(now), max(1, limit), keys.dataPrefix, keys.readyPrefix])
+            arguments: [RedisJobCodec.milliseconds(now), max(1, limit), keys.dataPrefix, keys.readyPrefix, keys.wakePrefix])
         guard let parts = reply.array, parts.count == 2, let promoted = parts[0].int, let next = parts[1].int else {
             throw JobQueueError(.corruptJob, "promote got an unexpected reply \(reply)")
         }
@@ -142,6 +188,24 @@ public struct RedisJobQueue: JobQueue {
         let reply = try await send(RedisCommand("HGETALL", keys.data(id)))
         if reply.array?.isEmpty ?? false { return nil }
         return try RedisJobCodec.job(id: id, from: reply)
+    }
+
+    public func waitForWork(in queues: [QueueName], timeout: Duration) async throws {
+        // A blocking pop holds its connection, so it gets a lent one; the server ends it after at most the
+        // client's blocking timeout, which keeps a shutdown from waiting long behind it.
+        let bounded = min(timeout, client.configuration.blockingTimeout)
+        guard bounded >= .milliseconds(1) else { return }
+        let milliseconds = Int(bounded.timeInterval * 1000)
+        let fraction = String(milliseconds % 1000)
+        let seconds = "\(milliseconds / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
+        let arguments: [any RedisArgument] = queues.map(keys.wake) + [keys.timerWake, seconds]
+        do {
+            _ = try await client.withBlockingConnection { connection in
+                try await connection.send(RedisCommand("BLPOP", arguments: arguments))
+            }
+        } catch let error as RedisError {
+            throw queueError(error)
+        }
     }
 
     /// Runs a script and turns Redis failures into queue errors.

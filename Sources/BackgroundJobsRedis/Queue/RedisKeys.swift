@@ -37,6 +37,9 @@ public struct RedisKeys: Sendable, Hashable {
     /// The hash that holds one job.
     public func data(_ id: JobID) -> String { "\(prefix):data:\(id.rawValue)" }
 
+    /// The hash of a job whose id was read from Redis and is not a valid ``JobID``, to clear it away.
+    public func data(unreadable id: String) -> String { "\(dataPrefix)\(id)" }
+
     /// The prefix of job hashes, for scripts that build a job's key from its id.
     public var dataPrefix: String { "\(prefix):data:" }
 
@@ -63,6 +66,17 @@ public struct RedisKeys: Sendable, Hashable {
 
     /// What every unique key starts with; scripts append the job's unique key.
     public var uniquePrefix: String { "\(prefix):unique:" }
+
+    /// The wake-up list of a queue: it holds one marker while the queue may have ready jobs that no
+    /// worker has noticed, so idle workers block on it instead of polling.
+    public func wake(_ queue: QueueName) -> String { "\(wakePrefix)\(queue.rawValue)" }
+
+    /// What every wake-up list's key starts with; scripts append the queue name, as ``wake(_:)`` does.
+    public var wakePrefix: String { "\(prefix):wake:" }
+
+    /// The wake-up list that tells idle workers the earliest waiting job changed, so they wait less long.
+    /// `@` cannot appear in a queue name, so this key never meets a queue's.
+    public var timerWake: String { "\(wakePrefix)@delayed" }
 
     /// The set of worker processes that have registered, live or not.
     public var workers: String { "\(prefix):workers" }

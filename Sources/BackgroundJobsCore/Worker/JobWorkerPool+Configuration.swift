@@ -1,0 +1,93 @@
+public import BackgroundJobsDomain
+
+extension JobWorkerPool {
+    /// How a worker pool runs; every value has the default of the design (seed 003, and Sidekiq where
+    /// the seed says nothing).
+    public struct Configuration: Sendable {
+        /// The queues served and their order; by default the `default` queue.
+        public var queues: QueueSelection
+        /// Jobs run at once; by default 5.
+        public var concurrency: Int
+        /// The id of this worker process; `nil` makes one from the host name, process id and a random part,
+        /// so a restarted process never takes the identity (and the jobs) of its former self.
+        public var workerID: WorkerID?
+        /// How often the heartbeat is refreshed; by default every 5 seconds.
+        public var heartbeatInterval: Duration
+        /// How long a heartbeat lives: a worker silent this long is dead and its jobs are taken over.
+        /// By default 15 seconds.
+        public var heartbeatTTL: Duration
+        /// How often this process looks for dead workers; by default every 5 seconds.
+        public var reaperInterval: Duration
+        /// A job whose worker died more than this many times while running it is dead, so a job that
+        /// crashes its process cannot loop forever; by default 1.
+        public var stallLimit: Int
+        /// How failed attempts are retried when the job type registers no policy of its own.
+        public var retry: RetryPolicy
+        /// How long one attempt may run when the job names no timeout; `nil` for no limit.
+        public var defaultTimeout: Duration?
+        /// With a value, a less urgent job ready this long is served before more urgent ones; `nil` (the
+        /// default) keeps strict priority order.
+        public var starvationLimit: Duration?
+        /// The longest an idle pool waits before it looks again; new jobs wake it at once. By default 2 s.
+        public var idleTimeout: Duration
+        /// How long a shutdown waits for running jobs before it cancels them; by default 25 seconds.
+        public var shutdownTimeout: Duration
+        /// How long a cancelled handler may take to end before its job is put back anyway.
+        public var cancellationGrace: Duration
+        /// How often the pool checks that it holds no job it does not run; by default every minute.
+        public var reconcileInterval: Duration
+
+        /// A configuration; see each property for its default.
+        public init(
+            queues: QueueSelection? = nil,
+            concurrency: Int = 5,
+            workerID: WorkerID? = nil,
+            heartbeatInterval: Duration = .seconds(5),
+            heartbeatTTL: Duration = .seconds(15),
+            reaperInterval: Duration = .seconds(5),
+            stallLimit: Int = 1,
+            retry: RetryPolicy = .default,
+            defaultTimeout: Duration? = nil,
+            starvationLimit: Duration? = nil,
+            idleTimeout: Duration = .seconds(2),
+            shutdownTimeout: Duration = .seconds(25),
+            cancellationGrace: Duration = .seconds(1),
+            reconcileInterval: Duration = .seconds(60)
+        ) {
+            // `.strict([.default])` cannot fail: one valid queue.
+            self.queues = queues ?? (try! .strict([.default]))
+            self.concurrency = concurrency
+            self.workerID = workerID
+            self.heartbeatInterval = heartbeatInterval
+            self.heartbeatTTL = heartbeatTTL
+            self.reaperInterval = reaperInterval
+            self.stallLimit = stallLimit
+            self.retry = retry
+            self.defaultTimeout = defaultTimeout
+            self.starvationLimit = starvationLimit
+            self.idleTimeout = idleTimeout
+            self.shutdownTimeout = shutdownTimeout
+            self.cancellationGrace = cancellationGrace
+            self.reconcileInterval = reconcileInterval
+        }
+
+        /// Checks that the values work together.
+        public func validate() throws(JobError) {
+            func fail(_ message: String) -> JobError { JobError(.invalidOptions, message) }
+            guard concurrency >= 1 else { throw fail("the worker concurrency must be at least 1") }
+            guard heartbeatInterval > .zero, heartbeatTTL > heartbeatInterval else {
+                throw fail("the heartbeat TTL must be longer than the heartbeat interval")
+            }
+            guard reaperInterval > .zero, idleTimeout > .zero, reconcileInterval > .zero else {
+                throw fail("the reaper, idle and reconcile intervals must be positive")
+            }
+            guard stallLimit >= 0 else { throw fail("the stall limit must not be negative") }
+            guard shutdownTimeout >= .zero, cancellationGrace >= .zero else {
+                throw fail("the shutdown timeout and cancellation grace must not be negative")
+            }
+            if let defaultTimeout, defaultTimeout <= .zero { throw fail("the default job timeout must be positive") }
+            if let starvationLimit, starvationLimit <= .zero { throw fail("the starvation limit must be positive") }
+            try retry.validate()
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import BackgroundJobsDomain
+import Logging
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The pool's standing in the queue: its heartbeat, the reaper it runs for others, and a clean exit.
+extension JobWorkerPool {
+    /// Sends the first heartbeat, retrying until the queue answers: no job is fetched before the worker is
+    /// known to be alive, or the reaper of another process could take it over at once.
+    func register() async throws {
+        var failures = 0
+        while true {
+            do {
+                try await queue.heartbeat(worker, ttl: configuration.heartbeatTTL)
+                return
+            } catch {
+                try Task.checkCancellation()
+                failures += 1
+                if failures == 1 { logger.warning("the queue cannot be reached; retrying", metadata: ["error": "\(error)"]) }
+                try await Task.sleep(for: .milliseconds(min(1000, 25 << min(failures, 6))))
+            }
+        }
+    }
+
+    /// Refreshes the heartbeat until cancelled.
+    func keepAlive() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: configuration.heartbeatInterval)
+                try await queue.heartbeat(worker, ttl: configuration.heartbeatTTL)
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("the heartbeat failed; jobs may be taken over if it stays silent", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Takes over the jobs of dead workers, until cancelled.
+    func reapDeadWorkers() async {
+        while !Task.isCancelled {
+            do {
+                let result = try await queue.reapDeadWorkers(now: Date(), stallLimit: configuration.stallLimit)
+                if result.workers > 0 {
+                    logger.warning(
+                        "took over the jobs of dead workers",
+                        metadata: ["workers": "\(result.workers)", "requeued": "\(result.requeued)", "dead": "\(result.dead)"])
+                }
+                try await Task.sleep(for: configuration.reaperInterval)
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.debug("reaping failed", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: configuration.reaperInterval)
+            }
+        }
+    }
+
+    /// After the last slot ended: puts back any job still held (an acknowledgement that never got
+    /// through) and leaves the registry. If the queue cannot be reached, the heartbeat simply expires and
+    /// another process's reaper does the same.
+    func leave() async {
+        do {
+            let putBack = try await queue.reconcile(worker, running: [])
+            if putBack > 0 { logger.warning("put back jobs whose outcome could not be recorded", metadata: ["jobs": "\(putBack)"]) }
+            try await queue.unregister(worker)
+            logger.info("worker pool stopped", metadata: ["processed": "\(snapshot.processed)", "failed": "\(snapshot.failed)"])
+        } catch {
+            logger.warning(
+                "the worker could not leave the queue cleanly; its jobs are taken over once its heartbeat expires",
+                metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,311 @@
+public import BackgroundJobsCore
+public import BackgroundJobsDomain
+import Synchronization
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+
+/// A ``JobQueue`` in this process's memory, for testing handlers and services without Redis. It keeps
+/// the rules of the Redis queue (priorities, limits, unique keys, ownership, retries, heartbeats), checked
+/// by the same contract tests, but nothing survives the process.
+public final class InMemoryJobQueue: JobQueue {
+    private struct Held {
+        var job: Job
+        /// When a finished job is forgotten.
+        var expiresAt: Date?  // by the real clock, as Redis expires keys
+        /// The worker holding a processing job.
+        var worker: WorkerID?
+        /// When the job last became ready, for the starvation limit.
+        var readyAt: Date
+    }
+
+    private struct State {
+        var jobs: [JobID: Held] = [:]
+        var ready: [QueueName: [JobPriority: [JobID]]] = [:]
+        var delayed: [JobID: Date] = [:]
+        var processing: [WorkerID: [JobID]] = [:]
+        var dead: [QueueName: [JobID]] = [:]
+        var unfinished: [QueueName: Int] = [:]
+        var unique: [String: (holder: JobID, expiresAt: Date)] = [:]
+        var heartbeats: [WorkerID: Date] = [:]
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
+    }
+
+    /// How long a completed job stays readable.
+    public let completedRetention: Duration
+    /// How long a dead job stays readable.
+    public let deadRetention: Duration
+    private let state = Mutex(State())
+
+    /// An empty queue; finished jobs are kept as long as on Redis by default.
+    public init(completedRetention: Duration = .seconds(24 * 3600), deadRetention: Duration = .seconds(7 * 24 * 3600)) {
+        self.completedRetention = completedRetention
+        self.deadRetention = deadRetention
+    }
+
+    public func enqueue(_ job: Job, limits: QueueLimits) async throws -> EnqueueOutcome {
+        let now = Date()
+        let outcome = try state.withLock { state throws -> EnqueueOutcome in
+            if let maxJobs = limits.maxJobs, state.unfinished[job.queue, default: 0] >= maxJobs {
+                throw JobQueueError(.queueFull, "the queue holds its maximum of \(maxJobs) unfinished jobs")
+            }
+            if let key = job.uniqueKey, let holder = state.unique[key], holder.expiresAt > now {
+                return .duplicate(of: holder.holder)
+            }
+            if state.jobs[job.id] != nil {
+                throw JobQueueError(.corruptJob, "a job with the id \(job.id) exists already")
+            }
+            if let key = job.uniqueKey {
+                state.unique[key] = (job.id, now.addingTimeInterval(max(0.001, limits.uniqueFor.timeInterval)))
+            }
+            state.unfinished[job.queue, default: 0] += 1
+            if job.status == .scheduled, let runAt = job.scheduledAt {
+                state.jobs[job.id] = Held(job: job, readyAt: runAt)
+                state.delayed[job.id] = runAt
+            } else {
+                state.jobs[job.id] = Held(job: job, readyAt: job.createdAt)
+                state.ready[job.queue, default: [:]][job.priority, default: []].append(job.id)
+            }
+            return .enqueued
+        }
+        if outcome == .enqueued { wakeAll() }
+        return outcome
+    }
+
+    public func fetch(
+        for worker: WorkerID, from queues: [QueueName], limit: Int, starvationLimit: Duration?, now: Date
+    ) async throws -> FetchResult {
+        let (jobs, nextDue, promoted) = state.withLock { state -> ([Job], Date?, Bool) in
+            let promoted = Self.promote(&state, now: now, limit: Int.max) > 0
+            var taken: [Job] = []
+            func take(_ queue: QueueName, _ priority: JobPriority) -> Bool {
+                guard taken.count < limit, let id = state.ready[queue]?[priority]?.first else { return false }
+                state.ready[queue]![priority]!.removeFirst()
+                guard var held = state.jobs[id] else { return true }
+                try! held.job.transition(to: .processing)
+                held.job.attempts += 1
+                held.job.startedAt = now
+                held.worker = worker
+                state.jobs[id] = held
+                state.processing[worker, default: []].append(id)
+                taken.append(held.job)
+                return true
+            }
+            if let starvationLimit {
+                for queue in queues {
+                    for priority in JobPriority.mostUrgentFirst.dropFirst() {
+                        while let id = state.ready[queue]?[priority]?.first,
+                            now.timeIntervalSince(state.jobs[id]?.readyAt ?? .distantPast) >= starvationLimit.timeInterval,
+                            take(queue, priority)
+                        {}
+                    }
+                }
+            }
+            for queue in queues {
+                for priority in JobPriority.mostUrgentFirst {
+                    while take(queue, priority) {}
+                }
+            }
+            return (taken, state.delayed.values.min(), promoted)
+        }
+        if promoted { wakeAll() }
+        return FetchResult(jobs: jobs, nextDue: nextDue)
+    }
+
+    public func complete(_ job: Job, by worker: WorkerID, result: [UInt8]?, now: Date) async throws -> Bool {
+        state.withLock { state in
+            guard Self.release(&state, job.id, from: worker), var held = state.jobs[job.id] else { return false }
+            try! held.job.transition(to: .completed)
+            held.job.finishedAt = now
+            held.job.result = result
+            held.worker = nil
+            held.expiresAt = Date().addingTimeInterval(completedRetention.timeInterval)
+            state.jobs[job.id] = held
+            Self.finish(&state, held.job)
+            return true
+        }
+    }
+
+    public func fail(_ job: Job, by worker: WorkerID, error: String, retryAt: Date?, now: Date) async throws -> FailOutcome {
+        let outcome = state.withLock { state -> FailOutcome in
+            guard Self.release(&state, job.id, from: worker), var held = state.jobs[job.id] else { return .notHeld }
+            held.worker = nil
+            held.job.lastError = error
+            if let retryAt {
+                try! held.job.transition(to: .failed)
+                held.job.scheduledAt = retryAt
+                held.readyAt = retryAt
+                state.delayed[job.id] = retryAt
+                state.jobs[job.id] = held
+                return .willRetry
+            }
+            state.jobs[job.id] = held
+            bury(&state, job.id, reason: error, now: now)
+            return .dead
+        }
+        if outcome == .willRetry { wakeAll() }
+        return outcome
+    }
+
+    public func requeue(_ jobs: [Job], by worker: WorkerID) async throws -> Int {
+        let count = state.withLock { state in
+            jobs.reduce(0) { count, job in
+                guard Self.release(&state, job.id, from: worker) else { return count }
+                return Self.makeReady(&state, job.id, first: true, undoAttempt: true) ? count + 1 : count
+            }
+        }
+        if count > 0 { wakeAll() }
+        return count
+    }
+
+    public func promoteDue(now: Date, limit: Int) async throws -> PromotionResult {
+        let result = state.withLock { state in
+            PromotionResult(promoted: Self.promote(&state, now: now, limit: limit), nextDue: state.delayed.values.min())
+        }
+        if result.promoted > 0 { wakeAll() }
+        return result
+    }
+
+    public func job(_ id: JobID) async throws -> Job? {
+        let now = Date()
+        return state.withLock { state in
+            guard let held = state.jobs[id] else { return nil }
+            if let expiresAt = held.expiresAt, expiresAt <= now {
+                state.jobs[id] = nil
+                return nil
+            }
+            return held.job
+        }
+    }
+
+    public func waitForWork(in queues: [QueueName], timeout: Duration) async throws {
+        let number = state.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        await withCheckedContinuation { continuation in
+            state.withLock { $0.waiters[number] = continuation }
+            // Started once the waiter is stored, so its firing always finds it (or finds it resumed).
+            Task {
+                try? await Task.sleep(for: timeout)
+                self.resumeWaiter(number)
+            }
+        }
+    }
+
+    public func heartbeat(_ worker: WorkerID, ttl: Duration) async throws {
+        let expiresAt = Date().addingTimeInterval(ttl.timeInterval)
+        state.withLock { $0.heartbeats[worker] = expiresAt }
+    }
+
+    public func unregister(_ worker: WorkerID) async throws {
+        try state.withLock { state throws in
+            guard state.processing[worker, default: []].isEmpty else {
+                throw JobQueueError(.unavailable, "the worker still holds jobs; requeue them first")
+            }
+            state.heartbeats[worker] = nil
+            state.processing[worker] = nil
+        }
+    }
+
+    public func reapDeadWorkers(now: Date, stallLimit: Int) async throws -> ReapResult {
+        let result = state.withLock { state in
+            var result = ReapResult(workers: 0, requeued: 0, dead: 0)
+            for (worker, expiresAt) in state.heartbeats where expiresAt <= now {
+                for id in state.processing[worker, default: []].reversed() {
+                    guard var held = state.jobs[id] else { continue }
+                    held.job.stalls += 1
+                    state.jobs[id] = held
+                    if held.job.stalls > stallLimit {
+                        bury(&state, id, reason: "the job stalled \(held.job.stalls) times: its worker died while running it", now: now)
+                        result.dead += 1
+                    } else if Self.makeReady(&state, id, first: true, undoAttempt: false) {
+                        result.requeued += 1
+                    }
+                }
+                state.processing[worker] = nil
+                state.heartbeats[worker] = nil
+                result.workers += 1
+            }
+            return result
+        }
+        if result.requeued > 0 { wakeAll() }
+        return result
+    }
+
+    public func reconcile(_ worker: WorkerID, running: Set<JobID>) async throws -> Int {
+        let count = state.withLock { state in
+            let strays = state.processing[worker, default: []].filter { !running.contains($0) }
+            return strays.reduce(0) { count, id in
+                guard Self.release(&state, id, from: worker) else { return count }
+                return Self.makeReady(&state, id, first: true, undoAttempt: true) ? count + 1 : count
+            }
+        }
+        if count > 0 { wakeAll() }
+        return count
+    }
+
+    // MARK: Steps shared by the operations, each under the lock
+
+    private static func release(_ state: inout State, _ id: JobID, from worker: WorkerID) -> Bool {
+        guard let index = state.processing[worker]?.firstIndex(of: id) else { return false }
+        state.processing[worker]!.remove(at: index)
+        return true
+    }
+
+    private static func finish(_ state: inout State, _ job: Job) {
+        state.unfinished[job.queue] = max(0, state.unfinished[job.queue, default: 0] - 1)
+        if let key = job.uniqueKey, state.unique[key]?.holder == job.id { state.unique[key] = nil }
+    }
+
+    private func bury(_ state: inout State, _ id: JobID, reason: String, now: Date) {
+        guard var held = state.jobs[id] else { return }
+        try! held.job.transition(to: .dead)
+        held.job.lastError = reason
+        held.job.finishedAt = now
+        held.worker = nil
+        held.expiresAt = Date().addingTimeInterval(deadRetention.timeInterval)
+        state.jobs[id] = held
+        state.dead[held.job.queue, default: []].append(id)
+        Self.finish(&state, held.job)
+    }
+
+    private static func makeReady(_ state: inout State, _ id: JobID, first: Bool, undoAttempt: Bool) -> Bool {
+        guard var held = state.jobs[id] else { return false }
+        try! held.job.transition(to: .pending)
+        if undoAttempt { held.job.attempts = max(0, held.job.attempts - 1) }
+        held.worker = nil
+        state.jobs[id] = held
+        if first {
+            state.ready[held.job.queue, default: [:]][held.job.priority, default: []].insert(id, at: 0)
+        } else {
+            state.ready[held.job.queue, default: [:]][held.job.priority, default: []].append(id)
+        }
+        return true
+    }
+
+    private static func promote(_ state: inout State, now: Date, limit: Int) -> Int {
+        let due = state.delayed.filter { $0.value <= now }.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.prefix(limit)
+        for (id, _) in due {
+            state.delayed[id] = nil
+            _ = makeReady(&state, id, first: false, undoAttempt: false)
+        }
+        return due.count
+    }
+
+    private func wakeAll() {
+        let waiters = state.withLock { state in
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    private func resumeWaiter(_ number: Int) {
+        state.withLock { $0.waiters.removeValue(forKey: number) }?.resume()
+    }
+}
