@@ -1,0 +1,63 @@
+import BackgroundJobsCore
+import BackgroundJobsDomain
+import Foundation
+import Synchronization
+
+/// What the handlers of a test ran: each job's runs in order, with their start times.
+final class RunLog: Sendable {
+    private let runs = Mutex<[(id: JobID, at: Date)]>([])
+
+    func record(_ id: JobID) {
+        let now = Date()
+        runs.withLock { $0.append((id, now)) }
+    }
+
+    var order: [JobID] { runs.withLock { $0.map(\.id) } }
+    var count: Int { runs.withLock { $0.count } }
+    var counts: [JobID: Int] { runs.withLock { Dictionary($0.map { ($0.id, 1) }, uniquingKeysWith: +) } }
+    func starts(of id: JobID) -> [Date] { runs.withLock { $0.filter { $0.id == id }.map(\.at) } }
+}
+
+/// A queue that records the failures the pool reports, to check retry times without waiting for them.
+struct FailureRecordingQueue: JobQueue {
+    struct Failure: Sendable {
+        var id: JobID
+        var error: String
+        var retryAt: Date?
+        var now: Date
+    }
+
+    let base: any JobQueue
+    private let box: FailureBox
+
+    init(_ base: any JobQueue) {
+        self.base = base
+        self.box = FailureBox()
+    }
+
+    var recorded: [Failure] { box.failures.withLock { $0 } }
+
+    func enqueue(_ job: Job, limits: QueueLimits) async throws -> EnqueueOutcome { try await base.enqueue(job, limits: limits) }
+    func fetch(for worker: WorkerID, from queues: [QueueName], limit: Int, starvationLimit: Duration?, now: Date) async throws -> FetchResult {
+        try await base.fetch(for: worker, from: queues, limit: limit, starvationLimit: starvationLimit, now: now)
+    }
+    func complete(_ job: Job, by worker: WorkerID, result: [UInt8]?, now: Date) async throws -> Bool {
+        try await base.complete(job, by: worker, result: result, now: now)
+    }
+    func fail(_ job: Job, by worker: WorkerID, error: String, retryAt: Date?, now: Date) async throws -> FailOutcome {
+        box.failures.withLock { $0.append(Failure(id: job.id, error: error, retryAt: retryAt, now: now)) }
+        return try await base.fail(job, by: worker, error: error, retryAt: retryAt, now: now)
+    }
+    func requeue(_ jobs: [Job], by worker: WorkerID) async throws -> Int { try await base.requeue(jobs, by: worker) }
+    func promoteDue(now: Date, limit: Int) async throws -> PromotionResult { try await base.promoteDue(now: now, limit: limit) }
+    func job(_ id: JobID) async throws -> Job? { try await base.job(id) }
+    func waitForWork(in queues: [QueueName], timeout: Duration) async throws { try await base.waitForWork(in: queues, timeout: timeout) }
+    func heartbeat(_ worker: WorkerID, ttl: Duration) async throws { try await base.heartbeat(worker, ttl: ttl) }
+    func unregister(_ worker: WorkerID) async throws { try await base.unregister(worker) }
+    func reapDeadWorkers(now: Date, stallLimit: Int) async throws -> ReapResult { try await base.reapDeadWorkers(now: now, stallLimit: stallLimit) }
+    func reconcile(_ worker: WorkerID, running: Set<JobID>) async throws -> Int { try await base.reconcile(worker, running: running) }
+}
+
+final class FailureBox: Sendable {
+    let failures = Mutex<[FailureRecordingQueue.Failure]>([])
+}
