@@ -182,6 +182,45 @@ public final class InMemoryJobQueue: JobQueue {
         }
     }
 
+    public func cancel(_ id: JobID, now: Date) async throws -> CancelOutcome {
+        state.withLock { state in
+            guard var held = state.jobs[id] else { return .notFound }
+            switch held.job.status {
+            case .pending:
+                state.ready[held.job.queue]?[held.job.priority]?.removeAll { $0 == id }
+            case .scheduled, .failed:
+                state.delayed[id] = nil
+            default:
+                return .notWaiting(held.job.status)
+            }
+            try! held.job.transition(to: .cancelled)
+            held.job.finishedAt = now
+            held.expiresAt = Date().addingTimeInterval(completedRetention.timeInterval)
+            state.jobs[id] = held
+            Self.finish(&state, held.job)
+            return .cancelled
+        }
+    }
+
+    public func retryDead(_ id: JobID) async throws -> RetryDeadOutcome {
+        let outcome = state.withLock { state -> RetryDeadOutcome in
+            guard var held = state.jobs[id] else { return .notFound }
+            guard held.job.status == .dead else { return .notDead(held.job.status) }
+            state.dead[held.job.queue]?.removeAll { $0 == id }
+            held.expiresAt = nil
+            held.job.attempts = 0
+            held.job.stalls = 0
+            held.job.finishedAt = nil
+            held.readyAt = Date()
+            state.jobs[id] = held
+            state.unfinished[held.job.queue, default: 0] += 1
+            _ = Self.makeReady(&state, id, first: false, undoAttempt: false)
+            return .requeued
+        }
+        if outcome == .requeued { wakeAll() }
+        return outcome
+    }
+
     public func waitForWork(in queues: [QueueName], timeout: Duration) async throws {
         let number = state.withLock { state in
             defer { state.nextWaiter += 1 }

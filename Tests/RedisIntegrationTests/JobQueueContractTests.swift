@@ -210,6 +210,49 @@ struct JobQueueContractTests {
         }
     }
 
+    @Test("a waiting job can be cancelled and never runs; a running one is left alone", arguments: QueueAdapter.allCases)
+    func cancel(adapter: QueueAdapter) async throws {
+        try await adapter.withQueue { queue in
+            let now = Date()
+            let pending = Self.job(at: now, uniqueKey: "report:1")
+            let scheduled = Job(id: JobID.generate(at: now), name: "test", payload: [], options: JobOptions(delay: .seconds(60)), maxRetries: 0, createdAt: now)
+            let running = Self.job(priority: .critical, at: now)
+            for job in [pending, scheduled, running] { _ = try await queue.enqueue(job, limits: QueueLimits(maxJobs: 3)) }
+            let held = try await queue.fetch(for: worker, from: [.default], limit: 1, now: now).jobs
+            #expect(held.map(\.id) == [running.id])
+
+            let outcomes = [
+                try await queue.cancel(pending.id, now: now), try await queue.cancel(scheduled.id, now: now),
+                try await queue.cancel(running.id, now: now), try await queue.cancel(JobID.generate(at: now), now: now),
+            ]
+            #expect(outcomes == [.cancelled, .cancelled, .notWaiting(.processing), .notFound])
+            #expect(try await queue.job(pending.id)?.status == .cancelled)
+            #expect(try await queue.job(scheduled.id)?.status == .cancelled)
+            #expect(try await queue.fetch(for: worker, from: [.default], limit: 5, now: now.addingTimeInterval(120)).jobs.isEmpty)
+            // Their places under max_jobs and the unique key are free again.
+            #expect(try await queue.enqueue(Self.job(at: now, uniqueKey: "report:1"), limits: QueueLimits(maxJobs: 3)) == .enqueued)
+            #expect(try await queue.enqueue(Self.job(at: now), limits: QueueLimits(maxJobs: 3)) == .enqueued)
+        }
+    }
+
+    @Test("a dead job can be put back; it runs again with its attempts reset", arguments: QueueAdapter.allCases)
+    func retryDead(adapter: QueueAdapter) async throws {
+        try await adapter.withQueue { queue in
+            let now = Date()
+            let job = Self.job(at: now)
+            _ = try await queue.enqueue(job, limits: QueueLimits())
+            #expect(try await queue.retryDead(job.id) == .notDead(.pending))
+            let held = try #require(try await queue.fetch(for: worker, from: [.default], limit: 1, now: now).jobs.first)
+            _ = try await queue.fail(held, by: worker, error: "SMTP 550", retryAt: nil, now: now)
+            #expect(try await queue.retryDead(job.id) == .requeued)
+            #expect(try await queue.retryDead(JobID.generate(at: now)) == .notFound)
+            let again = try #require(try await queue.fetch(for: worker, from: [.default], limit: 1, now: now).jobs.first)
+            #expect(again.id == job.id)
+            #expect(again.attempts == 1)
+            #expect(again.lastError == "SMTP 550")
+        }
+    }
+
     @Test("a waiting worker wakes when a job is stored, long before its timeout", arguments: QueueAdapter.allCases)
     func wakeOnEnqueue(adapter: QueueAdapter) async throws {
         try await adapter.withQueue { queue in

@@ -74,4 +74,44 @@ struct JobServiceTests {
             #expect(error.code == .queueFull)
         }
     }
+
+    @Test("a batch stores each job on its own; a full queue refuses only the jobs past its limit")
+    func batch() async throws {
+        try await SharedRedis.withQueue { queue, _, _ in
+            let settings = JobService.Settings(queues: [try QueueDefinition(name: "reports", maxJobs: 3)])
+            let service = JobService(queue: queue, settings: settings)
+            let months = (1...5).map { Report(month: "2026-0\($0)") }
+            let outcomes = try await service.submit(Self.report, batch: months, options: JobOptions(queue: "reports"))
+            let ids = outcomes.compactMap { outcome -> JobID? in
+                if case .success(.submitted(let id)) = outcome { return id } else { return nil }
+            }
+            #expect(ids.count == 3)
+            for case .failure(let error) in outcomes { #expect((error as? JobQueueError)?.code == .queueFull) }
+            for id in ids { #expect(try await service.job(id)?.status == .pending) }
+            #expect(try await service.cancel(ids[0]) == .cancelled)
+            #expect(try await service.job(ids[0])?.status == .cancelled)
+        }
+    }
+
+    @Test("a submitted job runs in a worker pool and keeps its handler's result")
+    func endToEnd() async throws {
+        struct Total: Codable, Sendable, Equatable { var rows: Int }
+        try await SharedRedis.withQueue { queue, _, _ in
+            var registry = JobRegistry()
+            registry.register(Self.report) { report, _ in Total(rows: report.month.count) }
+            let service = JobService(queue: queue, registry: registry)
+            guard case .submitted(let id) = try await service.submit(Self.report, Report(month: "2026-11")) else {
+                Issue.record("expected a stored job")
+                return
+            }
+            let pool = try JobWorkerPool(queue: queue, registry: registry, logger: SharedRedis.logger)
+            try await withRunning([pool], logger: SharedRedis.logger) {
+                try await waitUntil("the job completed") { try await service.job(id)?.status == .completed }
+            }
+            let stored = try #require(try await service.job(id))
+            #expect(try JSONDecoder().decode(Total.self, from: Data(try #require(stored.result))) == Total(rows: 7))
+            #expect(stored.attempts == 1)
+            #expect(stored.startedAt != nil && stored.finishedAt != nil)
+        }
+    }
 }

@@ -58,6 +58,15 @@ public protocol JobQueue: Sendable {
     /// The stored job, or `nil` when there is none (never submitted, or expired after its retention time).
     func job(_ id: JobID) async throws -> Job?
 
+    /// Cancels a job that waits (pending, scheduled, or failed and waiting for its retry): it never runs,
+    /// and keeps status `cancelled` for the completed retention time. A job that runs or has finished is
+    /// left as it is and its status is returned.
+    func cancel(_ id: JobID, now: Date) async throws -> CancelOutcome
+
+    /// Puts a dead job back in its ready list with its attempts reset; it keeps its last error until it
+    /// runs again. A job that is not dead is left as it is and its status is returned.
+    func retryDead(_ id: JobID) async throws -> RetryDeadOutcome
+
     /// Returns when work may have become ready in one of `queues` (a job was stored, retried or became
     /// due), or after `timeout`. Idle workers wait here instead of polling; a return does not promise
     /// a job, so the caller fetches and waits again.
@@ -134,6 +143,26 @@ public struct ReapResult: Sendable, Hashable {
         self.requeued = requeued
         self.dead = dead
     }
+}
+
+/// The answer to a cancel.
+public enum CancelOutcome: Sendable, Hashable {
+    /// The job was cancelled and will not run.
+    case cancelled
+    /// No such job is stored.
+    case notFound
+    /// The job runs or has finished; nothing was changed.
+    case notWaiting(JobStatus)
+}
+
+/// The answer to a retry of a dead job.
+public enum RetryDeadOutcome: Sendable, Hashable {
+    /// The job is back in its ready list.
+    case requeued
+    /// No such job is stored.
+    case notFound
+    /// The job is not dead; nothing was changed.
+    case notDead(JobStatus)
 }
 
 /// What became of a failed attempt.

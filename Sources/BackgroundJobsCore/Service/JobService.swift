@@ -44,13 +44,18 @@ public struct JobService: Sendable {
     let queue: any JobQueue
     let settings: Settings
     let registry: JobRegistry?
+    let metrics: any JobMetrics
     let now: @Sendable () -> Date
 
     /// A service storing jobs in `queue`; `registry` supplies per-type retry counts, `now` the time.
-    public init(queue: any JobQueue, settings: Settings = Settings(), registry: JobRegistry? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        queue: any JobQueue, settings: Settings = Settings(), registry: JobRegistry? = nil,
+        metrics: any JobMetrics = NoJobMetrics(), now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.queue = queue
         self.settings = settings
         self.registry = registry
+        self.metrics = metrics
         self.now = now
     }
 
@@ -77,12 +82,53 @@ public struct JobService: Sendable {
         return try await store(name: name, payload: payload, options: options)
     }
 
+    /// Submits many typed jobs with the same options in one call; each is checked and stored on its own,
+    /// and the answers come in the order of `payloads` (a full queue fails only the jobs it refused).
+    public func submit<Payload>(
+        _ definition: JobDefinition<Payload>, batch payloads: [Payload], options: JobOptions = JobOptions()
+    ) async throws -> [Result<Submission, any Error>] {
+        try options.validate()
+        try settings.queues[options.queue]?.accept(options.priority)
+        let encoder = JSONEncoder()
+        var prepared: [(job: Job, limits: QueueLimits)] = []
+        prepared.reserveCapacity(payloads.count)
+        for payload in payloads {
+            let bytes: [UInt8]
+            do {
+                bytes = Array(try encoder.encode(payload))
+            } catch {
+                throw JobError(.invalidOptions, "a payload of \(definition.name) cannot be encoded as JSON: \(error)")
+            }
+            prepared.append(try prepare(name: definition.name, payload: bytes, options: options))
+        }
+        let outcomes = try await queue.enqueue(prepared)
+        return zip(prepared, outcomes).map { entry, outcome in
+            outcome.map { self.submission(entry.job, $0) }
+        }
+    }
+
     /// The stored job, or `nil` when there is none.
     public func job(_ id: JobID) async throws -> Job? {
         try await queue.job(id)
     }
 
+    /// Cancels a job that has not started: it never runs.
+    public func cancel(_ id: JobID) async throws -> CancelOutcome {
+        try await queue.cancel(id, now: now())
+    }
+
+    /// Runs a dead job again, from its first attempt.
+    public func retry(_ id: JobID) async throws -> RetryDeadOutcome {
+        try await queue.retryDead(id)
+    }
+
     private func store(name: JobName, payload: [UInt8], options: JobOptions) async throws -> Submission {
+        let (job, limits) = try prepare(name: name, payload: payload, options: options)
+        return submission(job, try await queue.enqueue(job, limits: limits))
+    }
+
+    /// Checks a submission and makes its job; nothing is stored yet.
+    private func prepare(name: JobName, payload: [UInt8], options: JobOptions) throws(JobError) -> (job: Job, limits: QueueLimits) {
         try options.validate()
         try JobPayload.validate(payload, limit: settings.payloadSizeLimit)
         let definition = settings.queues[options.queue]
@@ -91,10 +137,16 @@ public struct JobService: Sendable {
         let createdAt = now()
         let maxRetries = registry?.retryPolicy(for: name)?.maxRetries ?? settings.defaultMaxRetries
         let job = Job(id: JobID.generate(at: createdAt), name: name, payload: payload, options: options, maxRetries: maxRetries, createdAt: createdAt)
-        let limits = QueueLimits(maxJobs: definition?.maxJobs, uniqueFor: options.uniqueFor ?? settings.defaultUniqueFor)
-        switch try await queue.enqueue(job, limits: limits) {
-        case .enqueued: return .submitted(job.id)
-        case .duplicate(let holder): return .duplicate(of: holder)
+        return (job, QueueLimits(maxJobs: definition?.maxJobs, uniqueFor: options.uniqueFor ?? settings.defaultUniqueFor))
+    }
+
+    private func submission(_ job: Job, _ outcome: EnqueueOutcome) -> Submission {
+        switch outcome {
+        case .enqueued:
+            metrics.jobEnqueued(job)
+            return .submitted(job.id)
+        case .duplicate(let holder):
+            return .duplicate(of: holder)
         }
     }
 }

@@ -260,3 +260,47 @@ extension RedisJobQueue.Scripts {
         return 1
         """)
 }
+
+extension RedisJobQueue.Scripts {
+    /// Cancels a waiting job: out of its ready list or the delayed set, status `cancelled`.
+    ///
+    /// KEYS: job hash, delayed set
+    /// ARGV: id, now ms, retention seconds, ready prefix, unfinished prefix, unique prefix
+    /// Returns `{1}` when cancelled, `{0}` when there is no such job, `{2, status}` when it does not wait.
+    static let cancel = script(
+        """
+        local fields = redis.call('HMGET', KEYS[1], 's', 'q', 'p', 'u')
+        local status = fields[1]
+        if not status then return {0} end
+        if status == 'pending' then
+          redis.call('LREM', ARGV[4] .. fields[2] .. ':' .. fields[3], 1, ARGV[1])
+        elseif status == 'scheduled' or status == 'failed' then
+          redis.call('ZREM', KEYS[2], ARGV[1])
+        else
+          return {2, status}
+        end
+        redis.call('HSET', KEYS[1], 's', 'cancelled', 'f', ARGV[2])
+        redis.call('EXPIRE', KEYS[1], ARGV[3])
+        release(ARGV[5] .. fields[2], fields[4] and (ARGV[6] .. fields[4]), ARGV[1])
+        return {1}
+        """)
+
+    /// Puts a dead job back in its ready list.
+    ///
+    /// KEYS: job hash
+    /// ARGV: id, ready prefix, wake prefix, dead prefix, unfinished prefix
+    /// Returns `{1}` when requeued, `{0}` when there is no such job, `{2, status}` when it is not dead.
+    static let retryDead = script(
+        """
+        local fields = redis.call('HMGET', KEYS[1], 's', 'q')
+        if not fields[1] then return {0} end
+        if fields[1] ~= 'dead' then return {2, fields[1]} end
+        redis.call('ZREM', ARGV[4] .. fields[2], ARGV[1])
+        redis.call('PERSIST', KEYS[1])
+        redis.call('HSET', KEYS[1], 'a', 0, 'k', 0)
+        redis.call('HDEL', KEYS[1], 'f')
+        redis.call('INCR', ARGV[5] .. fields[2])
+        makeReady(KEYS[1], ARGV[2], ARGV[3], ARGV[1], false)
+        return {1}
+        """)
+}

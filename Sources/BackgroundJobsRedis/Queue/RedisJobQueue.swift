@@ -190,6 +190,39 @@ public struct RedisJobQueue: JobQueue {
         return try RedisJobCodec.job(id: id, from: reply)
     }
 
+    public func cancel(_ id: JobID, now: Date) async throws -> CancelOutcome {
+        let reply = try await run(
+            Scripts.cancel, keys: [keys.data(id), keys.delayed],
+            arguments: [
+                id.rawValue, RedisJobCodec.milliseconds(now), Int(configuration.completedRetention.timeInterval),
+                keys.readyPrefix, keys.unfinishedPrefix, keys.uniquePrefix,
+            ])
+        switch try Self.answer(reply, "cancel") {
+        case (1, _): return .cancelled
+        case (2, let status?): return .notWaiting(status)
+        default: return .notFound
+        }
+    }
+
+    public func retryDead(_ id: JobID) async throws -> RetryDeadOutcome {
+        let reply = try await run(
+            Scripts.retryDead, keys: [keys.data(id)],
+            arguments: [id.rawValue, keys.readyPrefix, keys.wakePrefix, keys.deadPrefix, keys.unfinishedPrefix])
+        switch try Self.answer(reply, "retry") {
+        case (1, _): return .requeued
+        case (2, let status?): return .notDead(status)
+        default: return .notFound
+        }
+    }
+
+    /// Reads the `{code}` or `{code, status}` reply of the cancel and retry scripts.
+    private static func answer(_ reply: RedisValue, _ operation: String) throws(JobQueueError) -> (Int, JobStatus?) {
+        guard let parts = reply.array, let code = parts.first?.int else {
+            throw JobQueueError(.corruptJob, "\(operation) got an unexpected reply \(reply)")
+        }
+        return (code, parts.count > 1 ? parts[1].string.flatMap(JobStatus.init(rawValue:)) : nil)
+    }
+
     public func waitForWork(in queues: [QueueName], timeout: Duration) async throws {
         // A blocking pop holds its connection, so it gets a lent one; the server ends it after at most the
         // client's blocking timeout, which keeps a shutdown from waiting long behind it.

@@ -51,6 +51,8 @@ struct FailureRecordingQueue: JobQueue {
     func requeue(_ jobs: [Job], by worker: WorkerID) async throws -> Int { try await base.requeue(jobs, by: worker) }
     func promoteDue(now: Date, limit: Int) async throws -> PromotionResult { try await base.promoteDue(now: now, limit: limit) }
     func job(_ id: JobID) async throws -> Job? { try await base.job(id) }
+    func cancel(_ id: JobID, now: Date) async throws -> CancelOutcome { try await base.cancel(id, now: now) }
+    func retryDead(_ id: JobID) async throws -> RetryDeadOutcome { try await base.retryDead(id) }
     func waitForWork(in queues: [QueueName], timeout: Duration) async throws { try await base.waitForWork(in: queues, timeout: timeout) }
     func heartbeat(_ worker: WorkerID, ttl: Duration) async throws { try await base.heartbeat(worker, ttl: ttl) }
     func unregister(_ worker: WorkerID) async throws { try await base.unregister(worker) }
