@@ -1,23 +1,83 @@
 import BackgroundJobs
 import Foundation
 import Logging
+import ServiceLifecycle
+import Synchronization
 
-// For now the demo proves the wiring a user needs first: it reaches the Redis server REDIS_URL names,
-// writes and reads a key, and says which server it talked to.
-let logger = Logger(label: "background-jobs-demo")
+// Until the HTTP server lands, the demo shows a job system at work: it submits a handful of jobs (several
+// priorities, a delayed one, one that fails once, one with a payload that does not decode), runs a worker
+// pool until every job has finished, and prints what happened to each.
+
+struct Greeting: Codable, Sendable {
+    var name: String
+}
+
+let greet = JobDefinition<Greeting>("greet")
+let flaky = JobDefinition<Greeting>("flaky")
+
+var logger = Logger(label: "background-jobs-demo")
+logger.logLevel = .info
 let url = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
 
 do {
     let client = try RedisClient(url: url, logger: logger)
-    let key = "jobs:demo:hello"
-    _ = try await client.send("SET", key, "Hello from BackgroundJobs", "EX", 60)
-    let greeting = try await client.send("GET", key).string ?? "(nothing)"
-    let info = try await client.send("INFO", "server").string ?? ""
-    let version = info.split(separator: "\r\n").first { $0.hasPrefix("redis_version:") }?.dropFirst("redis_version:".count) ?? "unknown"
-    print("Connected to Redis \(version) at \(client.configuration.endpoint)")
-    print("SET then GET \(key): \(greeting)")
+    let keys = try RedisKeys(prefix: "demo-\(UInt32.random(in: 0...UInt32.max))")
+    let queue = RedisJobQueue(client: client, configuration: try .init(keys: keys), logger: logger)
+
+    let failedOnce = Mutex<Set<JobID>>([])
+    var registry = JobRegistry()
+    registry.register(greet) { greeting, context in
+        context.logger.info("Hello, \(greeting.name)!")
+    }
+    registry.register(flaky, retry: .fixed(.milliseconds(500), maxRetries: 2)) { greeting, context in
+        if failedOnce.withLock({ $0.insert(context.job.id).inserted }) {
+            throw DemoError(message: "a first attempt that fails, to show a retry")
+        }
+        context.logger.info("Hello at last, \(greeting.name)!")
+    }
+
+    let jobs = JobService(queue: queue, registry: registry)
+    var submitted: [JobID] = []
+    for (name, priority) in [("Ada", JobPriority.low), ("Grace", .normal), ("Edsger", .high), ("Barbara", .critical)] {
+        if case .submitted(let id) = try await jobs.submit(greet, Greeting(name: name), options: JobOptions(priority: priority)) {
+            submitted.append(id)
+        }
+    }
+    let extras = [
+        try await jobs.submit(greet, Greeting(name: "later"), options: JobOptions(delay: .seconds(1))),
+        try await jobs.submit(flaky, Greeting(name: "Alan")),
+        try await jobs.submit(name: "greet", json: Array(#"{"nom":"Ken"}"#.utf8)),
+    ]
+    for case .submitted(let id) in extras { submitted.append(id) }
+    print("Submitted \(submitted.count) jobs to Redis at \(client.configuration.endpoint)")
+
+    let pool = try JobWorkerPool(queue: queue, registry: registry, configuration: .init(concurrency: 1), logger: logger)
+    let group = ServiceGroup(services: [pool], logger: logger)
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        while true {
+            var finished = 0
+            for id in submitted where try await queue.job(id)?.status.isFinished == true { finished += 1 }
+            if finished == submitted.count { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+    }
+    for id in submitted {
+        guard let job = try await queue.job(id) else { continue }
+        let detail = job.lastError.map { " (last error: \($0))" } ?? ""
+        print("\(job.id)  \(job.name)  \(job.priority)  \(job.status) after \(job.attempts) attempt(s)\(detail)")
+        _ = try await client.send("DEL", keys.data(id))
+    }
+    _ = try await client.send("DEL", keys.dead(.default), keys.wake(.default), keys.timerWake)
     await client.close()
 } catch {
-    logger.error("The demo could not talk to Redis", metadata: ["error": "\(error)"])
+    logger.error("The demo failed", metadata: ["error": "\(error)"])
     exit(1)
+}
+
+struct DemoError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
