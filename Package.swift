@@ -74,6 +74,8 @@ let package = Package(
             dependencies: [
                 "BackgroundJobsCore",
                 "BackgroundJobsDomain",
+                "BackgroundJobsTesting",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
