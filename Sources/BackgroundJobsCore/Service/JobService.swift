@@ -45,14 +45,17 @@ public struct JobService: Sendable {
     let settings: Settings
     let registry: JobRegistry?
     let metrics: any JobMetrics
+    let scheduler: (any Scheduler)?
     let now: @Sendable () -> Date
 
-    /// A service storing jobs in `queue`; `registry` supplies per-type retry counts, `now` the time.
+    /// A service storing jobs in `queue` and recurring jobs in `scheduler`; `registry` supplies per-type
+    /// retry counts, `now` the time.
     public init(
-        queue: any JobQueue, settings: Settings = Settings(), registry: JobRegistry? = nil,
+        queue: any JobQueue, scheduler: (any Scheduler)? = nil, settings: Settings = Settings(), registry: JobRegistry? = nil,
         metrics: any JobMetrics = NoJobMetrics(), now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.queue = queue
+        self.scheduler = scheduler
         self.settings = settings
         self.registry = registry
         self.metrics = metrics

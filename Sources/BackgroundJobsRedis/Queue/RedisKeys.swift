@@ -78,6 +78,18 @@ public struct RedisKeys: Sendable, Hashable {
     /// `@` cannot appear in a queue name, so this key never meets a queue's.
     public var timerWake: String { "\(wakePrefix)@delayed" }
 
+    /// The hash of recurring job definitions, by id.
+    public var recurring: String { "\(prefix):recurring" }
+
+    /// The sorted set of unpaused recurring jobs by next firing time in ms.
+    public var recurringNext: String { "\(prefix):recurring:next" }
+
+    /// The hash of the firing time each recurring job last claimed, by id: the exactly-once guard.
+    public var recurringLast: String { "\(prefix):recurring:last" }
+
+    /// The set of paused recurring job ids.
+    public var recurringPaused: String { "\(prefix):recurring:paused" }
+
     /// The set of worker processes that have registered, live or not.
     public var workers: String { "\(prefix):workers" }
 
