@@ -56,7 +56,8 @@ struct JobWorkerPoolTests {
             #expect(counts.values.allSatisfy { $0 == 1 }, "no job ran twice")
             #expect(Set(counts.keys) == Set(jobs.map(\.id)))
 
-            // What is left: the completed jobs' hashes, kept for the retention time, and wake-up markers.
+            // What is left: the completed jobs' hashes and their index, kept for the retention time, the set
+            // of known queues, and wake-up markers.
             var leftover: [String] = []
             var cursor = "0"
             repeat {
@@ -66,7 +67,8 @@ struct JobWorkerPoolTests {
             } while cursor != "0"
             let data = leftover.filter { $0.hasPrefix(keys.dataPrefix) }
             #expect(data.count == jobs.count)
-            #expect(leftover.filter { !$0.hasPrefix(keys.dataPrefix) && !$0.hasPrefix(keys.wakePrefix) } == [])
+            #expect(Set(leftover.filter { !$0.hasPrefix(keys.dataPrefix) && !$0.hasPrefix(keys.wakePrefix) }) == [keys.completed(.default), keys.queues])
+            #expect(try await client.send("ZCARD", keys.completed(.default)) == .integer(jobs.count))
             for id in jobs.prefix(50).map(\.id) {
                 #expect(try await queue.job(id)?.status == .completed)
             }

@@ -11,7 +11,7 @@ public import Foundation
 /// process may hand that worker's jobs to others.
 extension RedisJobQueue {
     public func reconcile(_ worker: WorkerID, running: Set<JobID>) async throws -> Int {
-        let arguments: [any RedisArgument] = [keys.dataPrefix, keys.readyPrefix, keys.wakePrefix] + running.map(\.rawValue)
+        let arguments: [any RedisArgument] = [keys.prefix] + running.map(\.rawValue)
         let reply = try await run(Scripts.reconcile, keys: [keys.processing(worker: worker.rawValue)], arguments: arguments)
         return reply.int ?? 0
     }
@@ -37,11 +37,7 @@ extension RedisJobQueue {
     public func reapDeadWorkers(now: Date, stallLimit: Int) async throws -> ReapResult {
         let reply = try await run(
             Scripts.reap, keys: [keys.workers],
-            arguments: [
-                keys.heartbeatPrefix, keys.processingPrefix, keys.dataPrefix, keys.readyPrefix, keys.deadPrefix,
-                keys.unfinishedPrefix, keys.uniquePrefix, RedisJobCodec.milliseconds(now), stallLimit,
-                Int(configuration.deadRetention.timeInterval), keys.wakePrefix,
-            ])
+            arguments: [keys.prefix, RedisJobCodec.milliseconds(now), stallLimit, Int(configuration.deadRetention.timeInterval)])
         guard let parts = reply.array, parts.count == 3, let workers = parts[0].int, let requeued = parts[1].int,
             let dead = parts[2].int
         else {
@@ -74,31 +70,29 @@ extension RedisJobQueue.Scripts {
 
     /// Walks the registry; a worker without a heartbeat loses its jobs to the ready lists (or, past the
     /// stall limit, to the dead set) and leaves the registry. The keys of a dead worker are only known once
-    /// its id is read, so they are built here from the prefixes `RedisKeys` passes in.
+    /// its id is read, so they are built here.
     ///
     /// KEYS: registry set
-    /// ARGV: heartbeat, processing, job hash, ready, dead, unfinished and unique prefixes; now ms; stall
-    /// limit; dead retention seconds; wake prefix
+    /// ARGV: prefix, now ms, stall limit, dead retention seconds
     /// Returns `{workers reaped, jobs requeued, jobs dead}`.
     static let reap = script(
         """
-        local now, limit, retention = ARGV[8], tonumber(ARGV[9]), ARGV[10]
+        local now, limit, retention = ARGV[2], tonumber(ARGV[3]), ARGV[4]
         local reaped, requeued, dead = 0, 0, 0
         for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-          if redis.call('EXISTS', ARGV[1] .. worker) == 0 then
-            local processing = ARGV[2] .. worker
+          if redis.call('EXISTS', K.heartbeat(worker)) == 0 then
+            local processing = K.processing(worker)
             local id = redis.call('RPOP', processing)
             while id do
-              local key = ARGV[3] .. id
+              local key = K.data(id)
               local fields = redis.call('HMGET', key, 'q', 'u')
               if fields[1] then
                 local stalls = redis.call('HINCRBY', key, 'k', 1)
                 if stalls > limit then
-                  bury(key, ARGV[5] .. fields[1], id, now, retention,
-                    'the job stalled ' .. stalls .. ' times: its worker died while running it')
-                  release(ARGV[6] .. fields[1], fields[2] and (ARGV[7] .. fields[2]), id)
+                  bury(id, fields[1], now, retention, 'the job stalled ' .. stalls .. ' times: its worker died while running it')
+                  release(fields[1], fields[2], id)
                   dead = dead + 1
-                elseif makeReady(key, ARGV[4], ARGV[11], id, true) then
+                elseif makeReady(id, true) then
                   requeued = requeued + 1
                 end
               end

@@ -49,10 +49,7 @@ public struct RedisJobQueue: JobQueue {
     }
 
     public func enqueue(_ job: Job, limits: QueueLimits) async throws -> EnqueueOutcome {
-        var scriptKeys: [any RedisArgument] = [
-            keys.data(job.id), keys.ready(job.queue, job.priority), keys.delayed, keys.unfinished(job.queue),
-            keys.wake(job.queue), keys.timerWake,
-        ]
+        var scriptKeys: [any RedisArgument] = [keys.data(job.id), keys.unfinished(job.queue)]
         var uniqueMilliseconds = 0
         if let uniqueKey = job.uniqueKey {
             scriptKeys.append(keys.unique(uniqueKey))
@@ -60,7 +57,8 @@ public struct RedisJobQueue: JobQueue {
         }
         let runAt = job.status == .scheduled ? job.scheduledAt.map(RedisJobCodec.milliseconds) ?? 0 : 0
         let arguments: [any RedisArgument] =
-            [job.id.rawValue, limits.maxJobs ?? 0, uniqueMilliseconds, runAt] + RedisJobCodec.fields(of: job)
+            [keys.prefix, job.id.rawValue, job.queue.rawValue, job.priority.rawValue, limits.maxJobs ?? 0, uniqueMilliseconds, runAt]
+            + RedisJobCodec.fields(of: job)
         let reply = try await run(Scripts.enqueue, keys: scriptKeys, arguments: arguments)
         guard let parts = reply.array, let stored = parts.first?.int else {
             throw JobQueueError(.corruptJob, "enqueue got an unexpected reply \(reply)")
@@ -94,15 +92,13 @@ public struct RedisJobQueue: JobQueue {
         for worker: WorkerID, from queues: [QueueName], limit: Int, starvationLimit: Duration?, now: Date
     ) async throws -> FetchResult {
         let processing = keys.processing(worker: worker.rawValue)
-        let scriptKeys: [any RedisArgument] =
-            [processing, keys.delayed] + queues.flatMap(keys.readyLists) + queues.map(keys.wake)
+        let scriptKeys: [any RedisArgument] = [processing] + queues.flatMap(keys.readyLists)
         let reply = try await run(
             Scripts.fetch, keys: scriptKeys,
             arguments: [
-                max(0, limit), RedisJobCodec.milliseconds(now), worker.rawValue, keys.dataPrefix, keys.readyPrefix,
-                keys.wakePrefix, queues.count, starvationLimit.map { max(1, Int($0.timeInterval * 1000)) } ?? 0,
-                Self.promotionBatch,
-            ])
+                keys.prefix, max(0, limit), RedisJobCodec.milliseconds(now), worker.rawValue,
+                starvationLimit.map { max(1, Int($0.timeInterval * 1000)) } ?? 0, Self.promotionBatch,
+            ] + queues.map(\.rawValue))
         guard let parts = reply.array, parts.count == 2, let nextDue = parts[0].string.flatMap(Double.init),
             let taken = parts[1].array, taken.count % 2 == 0
         else {
@@ -132,33 +128,26 @@ public struct RedisJobQueue: JobQueue {
         _ = try await run(
             Scripts.buryUnreadable, keys: [processing, keys.data(unreadable: id)],
             arguments: [
-                id, RedisJobCodec.milliseconds(now), reason, Int(configuration.deadRetention.timeInterval), keys.deadPrefix,
-                keys.unfinishedPrefix, keys.uniquePrefix, QueueName.default.rawValue,
+                keys.prefix, id, RedisJobCodec.milliseconds(now), reason, Int(configuration.deadRetention.timeInterval),
+                QueueName.default.rawValue,
             ])
     }
 
     public func complete(_ job: Job, by worker: WorkerID, result: [UInt8]?, now: Date) async throws -> Bool {
-        var scriptKeys: [any RedisArgument] = [
-            keys.processing(worker: worker.rawValue), keys.data(job.id), keys.unfinished(job.queue),
-        ]
-        if let uniqueKey = job.uniqueKey { scriptKeys.append(keys.unique(uniqueKey)) }
+        let scriptKeys: [any RedisArgument] = [keys.processing(worker: worker.rawValue), keys.data(job.id)]
         let arguments: [any RedisArgument] = [
-            job.id.rawValue, RedisJobCodec.milliseconds(now), Int(configuration.completedRetention.timeInterval),
-            result == nil ? 0 : 1, result ?? [],
+            keys.prefix, job.id.rawValue, RedisJobCodec.milliseconds(now), Int(configuration.completedRetention.timeInterval),
+            result == nil ? 0 : 1, result ?? [], job.queue.rawValue, job.uniqueKey ?? "",
         ]
         let reply = try await run(Scripts.complete, keys: scriptKeys, arguments: arguments)
         return reply.int == 1
     }
 
     public func fail(_ job: Job, by worker: WorkerID, error: String, retryAt: Date?, now: Date) async throws -> FailOutcome {
-        var scriptKeys: [any RedisArgument] = [
-            keys.processing(worker: worker.rawValue), keys.data(job.id), keys.delayed, keys.dead(job.queue),
-            keys.unfinished(job.queue), keys.timerWake,
-        ]
-        if let uniqueKey = job.uniqueKey { scriptKeys.append(keys.unique(uniqueKey)) }
+        let scriptKeys: [any RedisArgument] = [keys.processing(worker: worker.rawValue), keys.data(job.id)]
         let arguments: [any RedisArgument] = [
-            job.id.rawValue, RedisJobCodec.milliseconds(now), error, retryAt.map(RedisJobCodec.milliseconds) ?? 0,
-            Int(configuration.deadRetention.timeInterval),
+            keys.prefix, job.id.rawValue, RedisJobCodec.milliseconds(now), error, retryAt.map(RedisJobCodec.milliseconds) ?? 0,
+            Int(configuration.deadRetention.timeInterval), job.queue.rawValue, job.uniqueKey ?? "",
         ]
         switch try await run(Scripts.fail, keys: scriptKeys, arguments: arguments).int {
         case 1: return .willRetry
@@ -169,15 +158,14 @@ public struct RedisJobQueue: JobQueue {
 
     public func requeue(_ jobs: [Job], by worker: WorkerID) async throws -> Int {
         guard !jobs.isEmpty else { return 0 }
-        let arguments: [any RedisArgument] = [keys.dataPrefix, keys.readyPrefix, keys.wakePrefix] + jobs.map(\.id.rawValue)
+        let arguments: [any RedisArgument] = [keys.prefix] + jobs.map(\.id.rawValue)
         let reply = try await run(Scripts.requeue, keys: [keys.processing(worker: worker.rawValue)], arguments: arguments)
         return reply.int ?? 0
     }
 
     public func promoteDue(now: Date, limit: Int) async throws -> PromotionResult {
         let reply = try await run(
-            Scripts.promote, keys: [keys.delayed],
-            arguments: [RedisJobCodec.milliseconds(now), max(1, limit), keys.dataPrefix, keys.readyPrefix, keys.wakePrefix])
+            Scripts.promote, keys: [keys.delayed], arguments: [keys.prefix, RedisJobCodec.milliseconds(now), max(1, limit)])
         guard let parts = reply.array, parts.count == 2, let promoted = parts[0].int, let next = parts[1].int else {
             throw JobQueueError(.corruptJob, "promote got an unexpected reply \(reply)")
         }
@@ -192,11 +180,8 @@ public struct RedisJobQueue: JobQueue {
 
     public func cancel(_ id: JobID, now: Date) async throws -> CancelOutcome {
         let reply = try await run(
-            Scripts.cancel, keys: [keys.data(id), keys.delayed],
-            arguments: [
-                id.rawValue, RedisJobCodec.milliseconds(now), Int(configuration.completedRetention.timeInterval),
-                keys.readyPrefix, keys.unfinishedPrefix, keys.uniquePrefix,
-            ])
+            Scripts.cancel, keys: [keys.data(id)],
+            arguments: [keys.prefix, id.rawValue, RedisJobCodec.milliseconds(now), Int(configuration.completedRetention.timeInterval)])
         switch try Self.answer(reply, "cancel") {
         case (1, _): return .cancelled
         case (2, let status?): return .notWaiting(status)
@@ -206,8 +191,7 @@ public struct RedisJobQueue: JobQueue {
 
     public func retryDead(_ id: JobID) async throws -> RetryDeadOutcome {
         let reply = try await run(
-            Scripts.retryDead, keys: [keys.data(id)],
-            arguments: [id.rawValue, keys.readyPrefix, keys.wakePrefix, keys.deadPrefix, keys.unfinishedPrefix])
+            Scripts.retryDead, keys: [keys.data(id)], arguments: [keys.prefix, id.rawValue])
         switch try Self.answer(reply, "retry") {
         case (1, _): return .requeued
         case (2, let status?): return .notDead(status)

@@ -19,12 +19,8 @@ public struct RedisKeys: Sendable, Hashable {
 
     /// The list of ready job ids of one queue and priority.
     public func ready(_ queue: QueueName, _ priority: JobPriority) -> String {
-        "\(readyPrefix)\(queue.rawValue):\(priority.rawValue)"
+        "\(prefix):queue:\(queue.rawValue):\(priority.rawValue)"
     }
-
-    /// What every ready list's key starts with; scripts that move a job to its ready list append
-    /// `<queue>:<priority>` to it, exactly as ``ready(_:_:)`` does.
-    public var readyPrefix: String { "\(prefix):queue:" }
 
     /// The ready lists of a queue, most urgent first: the order a worker takes jobs in.
     public func readyLists(_ queue: QueueName) -> [String] {
@@ -40,32 +36,22 @@ public struct RedisKeys: Sendable, Hashable {
     /// The hash of a job whose id was read from Redis and is not a valid ``JobID``, to clear it away.
     public func data(unreadable id: String) -> String { "\(dataPrefix)\(id)" }
 
-    /// The prefix of job hashes, for scripts that build a job's key from its id.
+    /// What every job hash's key starts with.
     public var dataPrefix: String { "\(prefix):data:" }
 
     /// The list of job ids one worker process holds.
-    public func processing(worker: String) -> String { "\(processingPrefix)\(worker)" }
+    public func processing(worker: String) -> String { "\(prefix):processing:\(worker)" }
 
     /// The sorted set of dead jobs of a queue, scored by the time they died.
-    public func dead(_ queue: QueueName) -> String { "\(deadPrefix)\(queue.rawValue)" }
+    public func dead(_ queue: QueueName) -> String { "\(prefix):failed:\(queue.rawValue)" }
 
     /// A worker process's heartbeat; it expires when the process stops refreshing it.
-    public func heartbeat(worker: String) -> String { "\(heartbeatPrefix)\(worker)" }
+    public func heartbeat(worker: String) -> String { "\(prefix):worker:\(worker)" }
 
-    /// What every heartbeat key starts with, for the reaper that walks the registry.
-    public var heartbeatPrefix: String { "\(prefix):worker:" }
 
-    /// What every processing list's key starts with, for the reaper.
-    public var processingPrefix: String { "\(prefix):processing:" }
 
-    /// What every dead set's key starts with; scripts append the queue name, as ``dead(_:)`` does.
-    public var deadPrefix: String { "\(prefix):failed:" }
 
-    /// What every unfinished counter's key starts with; scripts append the queue name.
-    public var unfinishedPrefix: String { "\(prefix):unfinished:" }
 
-    /// What every unique key starts with; scripts append the job's unique key.
-    public var uniquePrefix: String { "\(prefix):unique:" }
 
     /// The wake-up list of a queue: it holds one marker while the queue may have ready jobs that no
     /// worker has noticed, so idle workers block on it instead of polling.
@@ -90,12 +76,54 @@ public struct RedisKeys: Sendable, Hashable {
     /// The set of paused recurring job ids.
     public var recurringPaused: String { "\(prefix):recurring:paused" }
 
+    /// The sorted set of a queue's completed jobs by finish time, trimmed to the completed retention.
+    public func completed(_ queue: QueueName) -> String { "\(prefix):completed:\(queue.rawValue)" }
+
+    /// The sorted set of a queue's cancelled jobs by cancel time, trimmed to the completed retention.
+    public func cancelled(_ queue: QueueName) -> String { "\(prefix):cancelled:\(queue.rawValue)" }
+
+    /// The hash of a queue's counts that no list or set holds: jobs `scheduled` and jobs `retrying`.
+    public func counts(_ queue: QueueName) -> String { "\(prefix):counts:\(queue.rawValue)" }
+
+    /// The set of every queue that has had a job.
+    public var queues: String { "\(prefix):queues" }
+
+    /// The set of paused queues: they are not fetched from.
+    public var paused: String { "\(prefix):paused" }
+
     /// The set of worker processes that have registered, live or not.
     public var workers: String { "\(prefix):workers" }
 
     /// The key that keeps a second job with the same unique key out.
-    public func unique(_ key: String) -> String { "\(uniquePrefix)\(key)" }
+    public func unique(_ key: String) -> String { "\(prefix):unique:\(key)" }
 
     /// The count of a queue's unfinished jobs (ready, waiting or running), checked against `max_jobs`.
-    public func unfinished(_ queue: QueueName) -> String { "\(unfinishedPrefix)\(queue.rawValue)" }
+    public func unfinished(_ queue: QueueName) -> String { "\(prefix):unfinished:\(queue.rawValue)" }
+
+    /// The same layout as Lua functions, for scripts that build the keys of jobs, queues and workers they
+    /// only learn about while running. `keysFor(prefix)` returns a table of key names and key builders.
+    static let lua = """
+        local function keysFor(prefix)
+          local p = prefix .. ':'
+          return {
+            ready = function(queue, priority) return p .. 'queue:' .. queue .. ':' .. priority end,
+            delayed = p .. 'delayed',
+            data = function(id) return p .. 'data:' .. id end,
+            processing = function(worker) return p .. 'processing:' .. worker end,
+            dead = function(queue) return p .. 'failed:' .. queue end,
+            completed = function(queue) return p .. 'completed:' .. queue end,
+            cancelled = function(queue) return p .. 'cancelled:' .. queue end,
+            heartbeat = function(worker) return p .. 'worker:' .. worker end,
+            workers = p .. 'workers',
+            wake = function(queue) return p .. 'wake:' .. queue end,
+            timerWake = p .. 'wake:@delayed',
+            unique = function(key) return p .. 'unique:' .. key end,
+            unfinished = function(queue) return p .. 'unfinished:' .. queue end,
+            counts = function(queue) return p .. 'counts:' .. queue end,
+            queues = p .. 'queues',
+            paused = p .. 'paused',
+          }
+        end
+
+        """
 }

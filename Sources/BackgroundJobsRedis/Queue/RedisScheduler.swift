@@ -109,11 +109,11 @@ public struct RedisScheduler: Scheduler {
     public func claim(_ id: String, firing: Date, next: Date?, submission: Job?) async throws -> Bool {
         var scriptKeys: [any RedisArgument] = [keys.recurring, keys.recurringNext, keys.recurringLast, keys.recurringPaused]
         var arguments: [any RedisArgument] = [
-            id, RedisJobCodec.milliseconds(firing), next.map(RedisJobCodec.milliseconds) ?? -1, submission == nil ? 0 : 1,
+            keys.prefix, id, RedisJobCodec.milliseconds(firing), next.map(RedisJobCodec.milliseconds) ?? -1,
         ]
         if let job = submission {
-            scriptKeys += [keys.data(job.id), keys.ready(job.queue, job.priority), keys.unfinished(job.queue), keys.wake(job.queue)]
-            arguments += [job.id.rawValue] + RedisJobCodec.fields(of: job)
+            scriptKeys.append(keys.data(job.id))
+            arguments += [job.id.rawValue, job.queue.rawValue, job.priority.rawValue] + RedisJobCodec.fields(of: job)
         }
         return try await client.run(Self.claimScript, keys: scriptKeys, arguments: arguments).int == 1
     }
@@ -184,26 +184,21 @@ extension RedisScheduler {
     /// Claims one firing and submits its job. A firing at or before the last claimed one, a paused or
     /// removed job: nothing happens, so of many schedulers racing for a firing exactly one wins.
     ///
-    /// KEYS: definitions, next, last, paused, [job hash, ready list, unfinished counter, wake list]
-    /// ARGV: id, firing ms, next ms (-1 = none), submit (1/0), [job id, field/value pairs...]
+    /// KEYS: definitions, next, last, paused, [job hash]
+    /// ARGV: prefix, id, firing ms, next ms (-1 = none), [job id, queue, priority, field/value pairs...]
     static let claimScript = RedisJobQueue.Scripts.script(
         """
-        if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-        if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return 0 end
-        local last = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '-1')
-        if last >= tonumber(ARGV[2]) then return 0 end
-        redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
-        if ARGV[3] == '-1' then
-          redis.call('ZREM', KEYS[2], ARGV[1])
+        if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then return 0 end
+        if redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 1 then return 0 end
+        local last = tonumber(redis.call('HGET', KEYS[3], ARGV[2]) or '-1')
+        if last >= tonumber(ARGV[3]) then return 0 end
+        redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
+        if ARGV[4] == '-1' then
+          redis.call('ZREM', KEYS[2], ARGV[2])
         else
-          redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+          redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
         end
-        if ARGV[4] == '1' then
-          redis.call('HSET', KEYS[5], unpack(ARGV, 6))
-          redis.call('INCR', KEYS[7])
-          redis.call('LPUSH', KEYS[6], ARGV[5])
-          signal(KEYS[8])
-        end
+        if #ARGV > 4 then store(ARGV[5], ARGV[6], ARGV[7], '0', {unpack(ARGV, 8)}) end
         return 1
         """)
 }
