@@ -31,6 +31,8 @@ public final class InMemoryJobQueue: JobQueue {
         var unfinished: [QueueName: Int] = [:]
         var unique: [String: (holder: JobID, expiresAt: Date)] = [:]
         var heartbeats: [WorkerID: Date] = [:]
+        var queues: Set<QueueName> = []
+        var paused: Set<QueueName> = []
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter = 0
     }
@@ -63,6 +65,7 @@ public final class InMemoryJobQueue: JobQueue {
                 state.unique[key] = (job.id, now.addingTimeInterval(max(0.001, limits.uniqueFor.timeInterval)))
             }
             state.unfinished[job.queue, default: 0] += 1
+            state.queues.insert(job.queue)
             if job.status == .scheduled, let runAt = job.scheduledAt {
                 state.jobs[job.id] = Held(job: job, readyAt: runAt)
                 state.delayed[job.id] = runAt
@@ -96,7 +99,7 @@ public final class InMemoryJobQueue: JobQueue {
                 return true
             }
             if let starvationLimit {
-                for queue in queues {
+                for queue in queues where !state.paused.contains(queue) {
                     for priority in JobPriority.mostUrgentFirst.dropFirst() {
                         while let id = state.ready[queue]?[priority]?.first,
                             now.timeIntervalSince(state.jobs[id]?.readyAt ?? .distantPast) >= starvationLimit.timeInterval,
@@ -105,7 +108,7 @@ public final class InMemoryJobQueue: JobQueue {
                     }
                 }
             }
-            for queue in queues {
+            for queue in queues where !state.paused.contains(queue) {
                 for priority in JobPriority.mostUrgentFirst {
                     while take(queue, priority) {}
                 }
@@ -219,6 +222,85 @@ public final class InMemoryJobQueue: JobQueue {
         }
         if outcome == .requeued { wakeAll() }
         return outcome
+    }
+
+    public func queues() async throws -> [QueueName] {
+        state.withLock { $0.queues.sorted() }
+    }
+
+    public func counts(of queue: QueueName) async throws -> QueueCounts {
+        let now = Date()
+        return state.withLock { state in
+            let jobs = state.jobs.values.filter { $0.job.queue == queue && ($0.expiresAt ?? .distantFuture) > now }
+            func count(_ status: JobStatus) -> Int { jobs.filter { $0.job.status == status }.count }
+            var pending: [JobPriority: Int] = [:]
+            for priority in JobPriority.allCases { pending[priority] = state.ready[queue]?[priority]?.count ?? 0 }
+            return QueueCounts(
+                queue: queue, pending: pending, scheduled: count(.scheduled), retrying: count(.failed),
+                processing: count(.processing), completed: count(.completed), dead: count(.dead), cancelled: count(.cancelled),
+                paused: state.paused.contains(queue))
+        }
+    }
+
+    public func list(_ queue: QueueName, status: JobStatus, cursor: String?, limit: Int) async throws -> JobPage {
+        let now = Date()
+        let ordered: [Job] = state.withLock { state in
+            switch status {
+            case .pending:
+                return JobPriority.mostUrgentFirst.flatMap { state.ready[queue]?[$0] ?? [] }.compactMap { state.jobs[$0]?.job }
+            case .scheduled, .failed:
+                return state.delayed.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+                    .compactMap { state.jobs[$0.key]?.job }.filter { $0.queue == queue && $0.status == status }
+            default:
+                return state.jobs.values.filter { $0.job.queue == queue && $0.job.status == status && ($0.expiresAt ?? .distantFuture) > now }
+                    .map(\.job).sorted { (($0.finishedAt ?? $0.createdAt), $0.id) < (($1.finishedAt ?? $1.createdAt), $1.id) }
+            }
+        }
+        var start = 0
+        if let cursor {
+            guard cursor.hasPrefix("m:"), let id = try? JobID(String(cursor.dropFirst(2))) else {
+                throw JobQueueError(.invalidCursor, "the cursor \(cursor.debugDescription) was not made by this listing")
+            }
+            start = (ordered.firstIndex { $0.id == id }.map { $0 + 1 }) ?? ordered.count
+        }
+        let page = Array(ordered.dropFirst(start).prefix(max(1, limit)))
+        let more = start + page.count < ordered.count
+        return JobPage(jobs: page, next: more ? page.last.map { "m:\($0.id)" } : nil)
+    }
+
+    public func setPaused(_ queue: QueueName, _ paused: Bool) async throws {
+        state.withLock { state in
+            if paused { state.paused.insert(queue) } else { state.paused.remove(queue) }
+        }
+        if !paused { wakeAll() }
+    }
+
+    public func purge(_ queue: QueueName) async throws -> Int {
+        state.withLock { state in
+            var removed = 0
+            for id in JobPriority.allCases.flatMap({ state.ready[queue]?[$0] ?? [] }) {
+                if let held = state.jobs.removeValue(forKey: id) {
+                    Self.finish(&state, held.job)
+                    removed += 1
+                }
+            }
+            state.ready[queue] = nil
+            for (id, _) in state.delayed where state.jobs[id]?.job.queue == queue {
+                state.delayed[id] = nil
+                if let held = state.jobs.removeValue(forKey: id) {
+                    Self.finish(&state, held.job)
+                    removed += 1
+                }
+            }
+            return removed
+        }
+    }
+
+    public func retryAllDead(in queue: QueueName) async throws -> Int {
+        let ids = state.withLock { $0.dead[queue] ?? [] }
+        var count = 0
+        for id in ids where try await retryDead(id) == .requeued { count += 1 }
+        return count
     }
 
     public func waitForWork(in queues: [QueueName], timeout: Duration) async throws {

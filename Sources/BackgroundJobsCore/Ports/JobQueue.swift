@@ -72,6 +72,32 @@ public protocol JobQueue: Sendable {
     /// a job, so the caller fetches and waits again.
     func waitForWork(in queues: [QueueName], timeout: Duration) async throws
 
+    // MARK: Queues
+
+    /// Every queue that has had a job, in name order.
+    func queues() async throws -> [QueueName]
+
+    /// How many jobs `queue` has in each state; the cost does not grow with the number of jobs.
+    func counts(of queue: QueueName) async throws -> QueueCounts
+
+    /// Jobs of `queue` in `status`, `limit` at a time, in the order they will run (waiting jobs) or
+    /// finished (the others). Pass a page's `next` as `cursor` for the following page: every job present
+    /// when the listing started is returned once, even while new jobs arrive.
+    ///
+    /// - Throws: ``JobQueueError`` with code ``JobQueueError/Code/invalidCursor`` for a cursor this
+    ///   listing did not make.
+    func list(_ queue: QueueName, status: JobStatus, cursor: String?, limit: Int) async throws -> JobPage
+
+    /// Stops or restarts fetching from `queue`; submissions are still accepted while it is paused.
+    func setPaused(_ queue: QueueName, _ paused: Bool) async throws
+
+    /// Deletes every job of `queue` that waits (pending, scheduled, retrying); running and finished jobs
+    /// are left. Returns how many were deleted.
+    func purge(_ queue: QueueName) async throws -> Int
+
+    /// Puts every dead job of `queue` back in its ready list; returns how many.
+    func retryAllDead(in queue: QueueName) async throws -> Int
+
     // MARK: Worker liveness
 
     /// Registers `worker` as alive for `ttl`; a worker calls it more often than `ttl` while it runs.

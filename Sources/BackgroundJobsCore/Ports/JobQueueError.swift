@@ -2,7 +2,7 @@
 public struct JobQueueError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: Hashable, Sendable { case queueFull, unavailable, corruptJob }
+        private enum Base: Hashable, Sendable { case queueFull, unavailable, corruptJob, invalidCursor }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
@@ -12,6 +12,8 @@ public struct JobQueueError: Error, Sendable, CustomStringConvertible {
         public static let unavailable = Code(.unavailable)
         /// A stored job could not be read back (missing or malformed fields).
         public static let corruptJob = Code(.corruptJob)
+        /// A listing cursor that no listing of this queue and status made.
+        public static let invalidCursor = Code(.invalidCursor)
 
         public var description: String { "\(base)" }
     }

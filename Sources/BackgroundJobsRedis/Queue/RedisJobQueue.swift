@@ -236,7 +236,7 @@ public struct RedisJobQueue: JobQueue {
         }
     }
 
-    private func send(_ command: RedisCommand) async throws(JobQueueError) -> RedisValue {
+    func send(_ command: RedisCommand) async throws(JobQueueError) -> RedisValue {
         do {
             return try await client.send(command)
         } catch {

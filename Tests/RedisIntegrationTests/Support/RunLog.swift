@@ -53,6 +53,14 @@ struct FailureRecordingQueue: JobQueue {
     func job(_ id: JobID) async throws -> Job? { try await base.job(id) }
     func cancel(_ id: JobID, now: Date) async throws -> CancelOutcome { try await base.cancel(id, now: now) }
     func retryDead(_ id: JobID) async throws -> RetryDeadOutcome { try await base.retryDead(id) }
+    func queues() async throws -> [QueueName] { try await base.queues() }
+    func counts(of queue: QueueName) async throws -> QueueCounts { try await base.counts(of: queue) }
+    func list(_ queue: QueueName, status: JobStatus, cursor: String?, limit: Int) async throws -> JobPage {
+        try await base.list(queue, status: status, cursor: cursor, limit: limit)
+    }
+    func setPaused(_ queue: QueueName, _ paused: Bool) async throws { try await base.setPaused(queue, paused) }
+    func purge(_ queue: QueueName) async throws -> Int { try await base.purge(queue) }
+    func retryAllDead(in queue: QueueName) async throws -> Int { try await base.retryAllDead(in: queue) }
     func waitForWork(in queues: [QueueName], timeout: Duration) async throws { try await base.waitForWork(in: queues, timeout: timeout) }
     func heartbeat(_ worker: WorkerID, ttl: Duration) async throws { try await base.heartbeat(worker, ttl: ttl) }
     func unregister(_ worker: WorkerID) async throws { try await base.unregister(worker) }
