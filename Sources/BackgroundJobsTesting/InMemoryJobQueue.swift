@@ -33,6 +33,8 @@ public final class InMemoryJobQueue: JobQueue {
         var heartbeats: [WorkerID: Date] = [:]
         var queues: Set<QueueName> = []
         var paused: Set<QueueName> = []
+        var cancelRequested: Set<JobID> = []
+        var control: [WorkerID: [JobID]] = [:]
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter = 0
     }
@@ -122,6 +124,7 @@ public final class InMemoryJobQueue: JobQueue {
     public func complete(_ job: Job, by worker: WorkerID, result: [UInt8]?, now: Date) async throws -> Bool {
         state.withLock { state in
             guard Self.release(&state, job.id, from: worker), var held = state.jobs[job.id] else { return false }
+            state.cancelRequested.remove(job.id)
             try! held.job.transition(to: .completed)
             held.job.finishedAt = now
             held.job.result = result
@@ -138,6 +141,11 @@ public final class InMemoryJobQueue: JobQueue {
             guard Self.release(&state, job.id, from: worker), var held = state.jobs[job.id] else { return .notHeld }
             held.worker = nil
             held.job.lastError = error
+            if state.cancelRequested.contains(job.id) {
+                state.jobs[job.id] = held
+                cancelHeld(&state, job.id, now: now)
+                return .cancelled
+            }
             if let retryAt {
                 try! held.job.transition(to: .failed)
                 held.job.scheduledAt = retryAt
@@ -186,9 +194,14 @@ public final class InMemoryJobQueue: JobQueue {
     }
 
     public func cancel(_ id: JobID, now: Date) async throws -> CancelOutcome {
-        state.withLock { state in
+        let outcome = state.withLock { state -> CancelOutcome in
             guard var held = state.jobs[id] else { return .notFound }
             switch held.job.status {
+            case .processing:
+                guard let worker = held.worker else { return .notWaiting(.processing) }
+                state.cancelRequested.insert(id)
+                state.control[worker, default: []].append(id)
+                return .cancelling
             case .pending:
                 state.ready[held.job.queue]?[held.job.priority]?.removeAll { $0 == id }
             case .scheduled, .failed:
@@ -203,6 +216,40 @@ public final class InMemoryJobQueue: JobQueue {
             Self.finish(&state, held.job)
             return .cancelled
         }
+        if outcome == .cancelling { wakeAll() }
+        return outcome
+    }
+
+    public func waitForCancellations(of worker: WorkerID, timeout: Duration) async throws -> [JobID] {
+        func take() -> [JobID] {
+            state.withLock { state in
+                defer { state.control[worker] = nil }
+                return state.control[worker] ?? []
+            }
+        }
+        let ready = take()
+        if !ready.isEmpty { return ready }
+        try await waitForWork(in: [], timeout: timeout)
+        return take()
+    }
+
+    public func markCancelled(_ job: Job, by worker: WorkerID, now: Date) async throws -> Bool {
+        state.withLock { state in
+            guard Self.release(&state, job.id, from: worker) else { return false }
+            cancelHeld(&state, job.id, now: now)
+            return true
+        }
+    }
+
+    private func cancelHeld(_ state: inout State, _ id: JobID, now: Date) {
+        guard var held = state.jobs[id] else { return }
+        state.cancelRequested.remove(id)
+        try! held.job.transition(to: .cancelled)
+        held.job.finishedAt = now
+        held.worker = nil
+        held.expiresAt = Date().addingTimeInterval(completedRetention.timeInterval)
+        state.jobs[id] = held
+        Self.finish(&state, held.job)
     }
 
     public func retryDead(_ id: JobID) async throws -> RetryDeadOutcome {
@@ -339,6 +386,10 @@ public final class InMemoryJobQueue: JobQueue {
             for (worker, expiresAt) in state.heartbeats where expiresAt <= now {
                 for id in state.processing[worker, default: []].reversed() {
                     guard var held = state.jobs[id] else { continue }
+                    if state.cancelRequested.contains(id) {
+                        cancelHeld(&state, id, now: now)
+                        continue
+                    }
                     held.job.stalls += 1
                     state.jobs[id] = held
                     if held.job.stalls > stallLimit {

@@ -225,13 +225,32 @@ struct JobQueueContractTests {
                 try await queue.cancel(pending.id, now: now), try await queue.cancel(scheduled.id, now: now),
                 try await queue.cancel(running.id, now: now), try await queue.cancel(JobID.generate(at: now), now: now),
             ]
-            #expect(outcomes == [.cancelled, .cancelled, .notWaiting(.processing), .notFound])
+            #expect(outcomes == [.cancelled, .cancelled, .cancelling, .notFound])
+            #expect(try await queue.waitForCancellations(of: worker, timeout: .seconds(1)) == [running.id])
+            #expect(try await queue.markCancelled(held[0], by: other, now: now) == false)
+            #expect(try await queue.markCancelled(held[0], by: worker, now: now))
+            #expect(try await queue.job(running.id)?.status == .cancelled)
+            #expect(try await queue.cancel(running.id, now: now) == .notWaiting(.cancelled))
             #expect(try await queue.job(pending.id)?.status == .cancelled)
             #expect(try await queue.job(scheduled.id)?.status == .cancelled)
             #expect(try await queue.fetch(for: worker, from: [.default], limit: 5, now: now.addingTimeInterval(120)).jobs.isEmpty)
             // Their places under max_jobs and the unique key are free again.
             #expect(try await queue.enqueue(Self.job(at: now, uniqueKey: "report:1"), limits: QueueLimits(maxJobs: 3)) == .enqueued)
             #expect(try await queue.enqueue(Self.job(at: now), limits: QueueLimits(maxJobs: 3)) == .enqueued)
+            #expect(try await queue.enqueue(Self.job(at: now), limits: QueueLimits(maxJobs: 3)) == .enqueued)
+        }
+    }
+
+    @Test("a running job whose cancel was requested is cancelled when it fails, not retried", arguments: QueueAdapter.allCases)
+    func cancelThenFail(adapter: QueueAdapter) async throws {
+        try await adapter.withQueue { queue in
+            let now = Date()
+            _ = try await queue.enqueue(Self.job(at: now), limits: QueueLimits())
+            let held = try #require(try await queue.fetch(for: worker, from: [.default], limit: 1, now: now).jobs.first)
+            #expect(try await queue.cancel(held.id, now: now) == .cancelling)
+            #expect(try await queue.fail(held, by: worker, error: "stopped", retryAt: now.addingTimeInterval(5), now: now) == .cancelled)
+            #expect(try await queue.job(held.id)?.status == .cancelled)
+            #expect(try await queue.counts(of: .default).cancelled == 1)
         }
     }
 

@@ -57,7 +57,7 @@ struct JobWorkerPoolTests {
             #expect(Set(counts.keys) == Set(jobs.map(\.id)))
 
             // What is left: the completed jobs' hashes and their index, kept for the retention time, the set
-            // of known queues, and wake-up markers.
+            // of known queues, the capped event stream, and wake-up markers.
             var leftover: [String] = []
             var cursor = "0"
             repeat {
@@ -67,7 +67,9 @@ struct JobWorkerPoolTests {
             } while cursor != "0"
             let data = leftover.filter { $0.hasPrefix(keys.dataPrefix) }
             #expect(data.count == jobs.count)
-            #expect(Set(leftover.filter { !$0.hasPrefix(keys.dataPrefix) && !$0.hasPrefix(keys.wakePrefix) }) == [keys.completed(.default), keys.queues])
+            #expect(Set(leftover.filter { !$0.hasPrefix(keys.dataPrefix) && !$0.hasPrefix(keys.wakePrefix) }) == [keys.completed(.default), keys.queues, keys.events])
+            let events = try #require(try await client.send("XLEN", keys.events).int)
+            #expect((10_000...11_000).contains(events), "the stream is capped near 10,000 entries")
             #expect(try await client.send("ZCARD", keys.completed(.default)) == .integer(jobs.count))
             for id in jobs.prefix(50).map(\.id) {
                 #expect(try await queue.job(id)?.status == .completed)
@@ -272,6 +274,43 @@ struct JobWorkerPoolTests {
             #expect(try await client.send("EXISTS", keys.processing(worker: pool.worker.rawValue)) == .integer(0))
             #expect(try await client.send("EXISTS", keys.heartbeat(worker: pool.worker.rawValue)) == .integer(0))
             #expect(try await client.send("SISMEMBER", keys.workers, pool.worker.rawValue) == .integer(0))
+        }
+    }
+
+    @Test("cancelling a running job cancels its handler; the job ends cancelled, not retried, and its slot is free")
+    func cancelRunning() async throws {
+        try await SharedRedis.withQueue { queue, _, _ in
+            let sawCancellation = Atomic<Bool>(false)
+            let started = RunLog()
+            let log = RunLog()
+            var registry = JobRegistry()
+            registry.register(JobDefinition<Echo>("long")) { _, context in
+                started.record(context.job.id)
+                do {
+                    try await Task.sleep(for: .seconds(60))
+                } catch {
+                    sawCancellation.store(true, ordering: .relaxed)
+                    throw error
+                }
+            }
+            registry.register(Self.echo) { _, context in log.record(context.job.id) }
+            let long = Self.job("long")
+            let service = JobService(queue: queue)
+            _ = try await queue.enqueue(long, limits: QueueLimits())
+            let pool = try Self.pool(queue, registry) { $0.concurrency = 1 }
+            try await withRunning([pool], logger: SharedRedis.logger) {
+                try await waitUntil("the long job runs") { started.count == 1 }
+                #expect(try await service.cancel(long.id) == .cancelling)
+                try await waitUntil("the job is cancelled") { try await queue.job(long.id)?.status == .cancelled }
+                let after = Self.job()
+                _ = try await queue.enqueue(after, limits: QueueLimits())
+                try await waitUntil("the next job ran in the freed slot") { log.count == 1 }
+            }
+            let handlerSawCancellation = sawCancellation.load(ordering: .relaxed)
+            #expect(handlerSawCancellation)
+            let stored = try #require(try await queue.job(long.id))
+            #expect(stored.attempts == 1)
+            #expect(started.count == 1, "not retried")
         }
     }
 }

@@ -59,9 +59,18 @@ public protocol JobQueue: Sendable {
     func job(_ id: JobID) async throws -> Job?
 
     /// Cancels a job that waits (pending, scheduled, or failed and waiting for its retry): it never runs,
-    /// and keeps status `cancelled` for the completed retention time. A job that runs or has finished is
-    /// left as it is and its status is returned.
+    /// and keeps status `cancelled` for the completed retention time. For a running job, its worker is
+    /// told to stop it (see ``waitForCancellations(of:timeout:)``); it ends cancelled, not retried. A
+    /// finished job is left as it is and its status is returned.
     func cancel(_ id: JobID, now: Date) async throws -> CancelOutcome
+
+    /// Waits up to `timeout` for cancels of jobs `worker` runs, and returns their ids (possibly none).
+    func waitForCancellations(of worker: WorkerID, timeout: Duration) async throws -> [JobID]
+
+    /// Ends a job held by `worker` as cancelled, after its handler was stopped on request.
+    ///
+    /// - Returns: `false` when the worker no longer holds the job.
+    func markCancelled(_ job: Job, by worker: WorkerID, now: Date) async throws -> Bool
 
     /// Puts a dead job back in its ready list with its attempts reset; it keeps its last error until it
     /// runs again. A job that is not dead is left as it is and its status is returned.
@@ -175,6 +184,8 @@ public struct ReapResult: Sendable, Hashable {
 public enum CancelOutcome: Sendable, Hashable {
     /// The job was cancelled and will not run.
     case cancelled
+    /// The job runs; its worker has been told to stop it, and it will end cancelled.
+    case cancelling
     /// No such job is stored.
     case notFound
     /// The job runs or has finished; nothing was changed.
@@ -197,6 +208,8 @@ public enum FailOutcome: Sendable, Hashable {
     case willRetry
     /// The job is dead.
     case dead
+    /// The job's cancel was requested while it ran: it is cancelled, not retried.
+    case cancelled
     /// The worker no longer holds the job; nothing was changed.
     case notHeld
 }

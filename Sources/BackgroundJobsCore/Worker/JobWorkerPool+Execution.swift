@@ -17,6 +17,8 @@ extension JobWorkerPool {
         case timedOut(Duration)
         /// The pool stopped the job (a shutdown): it is put back to run again.
         case interrupted
+        /// The job's cancel was requested: the handler was cancelled, and the job ends cancelled.
+        case cancelled
     }
 
     func process(_ job: Job) async {
@@ -40,13 +42,19 @@ extension JobWorkerPool {
             status = await recordFailure(of: job, reason: reason, retryable: retryable, context: context)
         case .timedOut(let limit):
             status = await recordFailure(of: job, reason: "timed out after \(limit)", retryable: true, context: context)
+        case .cancelled:
+            status = .cancelled
+            await acknowledge(job, "record the cancel of") {
+                _ = try await self.queue.markCancelled(job, by: self.worker, now: Date())
+            }
+            context.logger.debug("job cancelled on request")
         case .interrupted:
             status = .pending
             await acknowledge(job, "put back") { _ = try await self.queue.requeue([job], by: self.worker) }
             context.logger.debug("job interrupted and put back")
         }
         metrics.jobFinished(job, status: status, duration: clock.now - started)
-        state.finished(job.id, succeeded: status == .pending ? nil : status == .completed)
+        state.finished(job.id, succeeded: status == .pending || status == .cancelled ? nil : status == .completed)
         metrics.workersBusy(state.counts.busy, of: configuration.concurrency)
     }
 
@@ -64,6 +72,10 @@ extension JobWorkerPool {
                 end.offer(.interrupted)
             }
         }
+        state.setCanceller(context.job.id) {
+            if end.offer(.cancelled) { handler.cancel() }
+        }
+        defer { state.setCanceller(context.job.id, nil) }
         let timeLimit = context.job.timeout ?? configuration.defaultTimeout
         let timer = timeLimit.map { limit in
             Task {

@@ -40,6 +40,38 @@ extension JobWorkerPool {
         }
     }
 
+    /// Stops the jobs whose cancel is requested, until cancelled. The wait for requests blocks in the queue
+    /// and cannot be cancelled itself, so it runs apart and the loop stops waiting for it at once.
+    func listenForCancellations() async {
+        var failures = 0
+        while !Task.isCancelled {
+            let result = FirstResult<[JobID]?>()
+            let queue = self.queue
+            let worker = self.worker
+            let timeout = configuration.idleTimeout
+            let poll = Task {
+                do {
+                    result.offer(try await queue.waitForCancellations(of: worker, timeout: timeout))
+                } catch {
+                    result.offer([])
+                    throw error
+                }
+            }
+            guard let ids = await withTaskCancellationHandler(operation: { await result.value }, onCancel: { result.offer(nil) }) else {
+                return
+            }
+            for id in ids where !state.cancel(id) {
+                logger.debug("a cancel came for a job this worker no longer runs", metadata: [JobLogMetadata.id: "\(id)"])
+            }
+            if case .failure = await poll.result {
+                failures += 1
+                try? await Task.sleep(for: .milliseconds(min(1000, 25 << min(failures, 6))))
+            } else {
+                failures = 0
+            }
+        }
+    }
+
     /// Takes over the jobs of dead workers, until cancelled.
     func reapDeadWorkers() async {
         while !Task.isCancelled {

@@ -59,6 +59,7 @@ public final class JobWorkerPool: WorkerPool {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.keepAlive() }
             group.addTask { await self.reapDeadWorkers() }
+            group.addTask { await self.listenForCancellations() }
             await withTaskCancellationOrGracefulShutdownHandler {
                 await self.processJobs()
             } onCancelOrGracefulShutdown: {

@@ -13,6 +13,7 @@ final class WorkerPoolState: Sendable {
         var slotWaiter: CheckedContinuation<Int, Never>?
         var wakeWaiter: CheckedContinuation<Void, Never>?
         var idleWaiter: CheckedContinuation<Bool, Never>?
+        var cancellers: [JobID: @Sendable () -> Void] = [:]
     }
 
     let concurrency: Int
@@ -87,6 +88,19 @@ final class WorkerPoolState: Sendable {
             return state.wakeWaiter
         }
         waiter?.resume()
+    }
+
+    /// Registers how to stop the running job `id` when its cancel is requested.
+    func setCanceller(_ id: JobID, _ canceller: (@Sendable () -> Void)?) {
+        state.withLock { $0.cancellers[id] = canceller }
+    }
+
+    /// Stops the running job `id`, if this pool runs it; returns whether it did.
+    @discardableResult
+    func cancel(_ id: JobID) -> Bool {
+        guard let canceller = state.withLock({ $0.cancellers[id] }) else { return false }
+        canceller()
+        return true
     }
 
     /// Waits for `duration`, or less if the pool stops.

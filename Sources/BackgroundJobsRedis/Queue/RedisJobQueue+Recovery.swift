@@ -37,7 +37,10 @@ extension RedisJobQueue {
     public func reapDeadWorkers(now: Date, stallLimit: Int) async throws -> ReapResult {
         let reply = try await run(
             Scripts.reap, keys: [keys.workers],
-            arguments: [keys.prefix, RedisJobCodec.milliseconds(now), stallLimit, Int(configuration.deadRetention.timeInterval)])
+            arguments: [
+                keys.prefix, RedisJobCodec.milliseconds(now), stallLimit, Int(configuration.deadRetention.timeInterval),
+                Int(configuration.completedRetention.timeInterval),
+            ])
         guard let parts = reply.array, parts.count == 3, let workers = parts[0].int, let requeued = parts[1].int,
             let dead = parts[2].int
         else {
@@ -73,7 +76,9 @@ extension RedisJobQueue.Scripts {
     /// its id is read, so they are built here.
     ///
     /// KEYS: registry set
-    /// ARGV: prefix, now ms, stall limit, dead retention seconds
+    /// A job whose cancel was requested ends cancelled rather than running again.
+    ///
+    /// ARGV: prefix, now ms, stall limit, dead retention seconds, completed retention seconds
     /// Returns `{workers reaped, jobs requeued, jobs dead}`.
     static let reap = script(
         """
@@ -85,8 +90,10 @@ extension RedisJobQueue.Scripts {
             local id = redis.call('RPOP', processing)
             while id do
               local key = K.data(id)
-              local fields = redis.call('HMGET', key, 'q', 'u')
-              if fields[1] then
+              local fields = redis.call('HMGET', key, 'q', 'u', 'x')
+              if fields[1] and fields[3] then
+                finishCancelled(id, fields[1], fields[2], now, ARGV[5], 'processing')
+              elseif fields[1] then
                 local stalls = redis.call('HINCRBY', key, 'k', 1)
                 if stalls > limit then
                   bury(id, fields[1], now, retention, 'the job stalled ' .. stalls .. ' times: its worker died while running it')
@@ -99,6 +106,7 @@ extension RedisJobQueue.Scripts {
               id = redis.call('RPOP', processing)
             end
             redis.call('SREM', KEYS[1], worker)
+            redis.call('DEL', K.control(worker))
             reaped = reaped + 1
           end
         end

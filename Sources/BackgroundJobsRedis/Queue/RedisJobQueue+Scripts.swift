@@ -14,6 +14,10 @@ extension RedisJobQueue {
             local function signal(wakeKey)
               if redis.call('LLEN', wakeKey) == 0 then redis.call('RPUSH', wakeKey, 1) end
             end
+            -- Every status change goes to a capped stream; its entry id carries the time.
+            local function event(id, from, to)
+              redis.call('XADD', K.events, 'MAXLEN', '~', 10000, '*', 'job', id, 'from', from or '', 'to', to)
+            end
             local function release(queue, uniqueKey, id)
               local counter = K.unfinished(queue)
               if tonumber(redis.call('DECR', counter)) <= 0 then redis.call('DEL', counter) end
@@ -30,10 +34,20 @@ extension RedisJobQueue {
             end
             local function bury(id, queue, now, retention, reason)
               local jobKey = K.data(id)
+              event(id, redis.call('HGET', jobKey, 's'), 'dead')
               redis.call('HSET', jobKey, 's', 'dead', 'e', reason, 'f', now)
               redis.call('HDEL', jobKey, 'w')
               redis.call('EXPIRE', jobKey, retention)
               remember(K.dead(queue), id, now, retention)
+            end
+            local function finishCancelled(id, queue, uniqueKey, now, retention, from)
+              local jobKey = K.data(id)
+              event(id, from, 'cancelled')
+              redis.call('HSET', jobKey, 's', 'cancelled', 'f', now)
+              redis.call('HDEL', jobKey, 'w', 'x')
+              redis.call('EXPIRE', jobKey, retention)
+              release(queue, uniqueKey, id)
+              remember(K.cancelled(queue), id, now, retention)
             end
             local function makeReady(id, first)
               local jobKey = K.data(id)
@@ -44,6 +58,7 @@ extension RedisJobQueue {
               elseif fields[3] == 'failed' then
                 redis.call('HINCRBY', K.counts(fields[1]), 'retrying', -1)
               end
+              event(id, fields[3], 'pending')
               redis.call('HSET', jobKey, 's', 'pending')
               redis.call('HDEL', jobKey, 'w')
               local list = K.ready(fields[1], fields[2])
@@ -63,8 +78,10 @@ extension RedisJobQueue {
               redis.call('INCR', K.unfinished(queue))
               redis.call('SADD', K.queues, queue)
               if runAt ~= '0' then
+                event(id, '', 'scheduled')
                 schedule(id, queue, runAt, 'scheduled')
               else
+                event(id, '', 'pending')
                 redis.call('LPUSH', K.ready(queue, priority), id)
                 signal(K.wake(queue))
               end
@@ -134,6 +151,7 @@ extension RedisJobQueue {
               if redis.call('EXISTS', key) == 0 then
                 redis.call('LREM', KEYS[1], 1, id)
               else
+                event(id, 'pending', 'processing')
                 redis.call('HSET', key, 's', 'processing', 'b', ARGV[3], 'w', ARGV[4])
                 redis.call('HINCRBY', key, 'a', 1)
                 taken[#taken + 1] = id
@@ -181,7 +199,9 @@ extension RedisJobQueue {
         static let complete = script(
             """
             if redis.call('LREM', KEYS[1], 1, ARGV[2]) == 0 then return 0 end
+            event(ARGV[2], 'processing', 'completed')
             redis.call('HSET', KEYS[2], 's', 'completed', 'f', ARGV[3])
+            redis.call('HDEL', KEYS[2], 'x')
             if ARGV[5] == '1' then redis.call('HSET', KEYS[2], 'o', ARGV[6]) end
             redis.call('HDEL', KEYS[2], 'w')
             redis.call('EXPIRE', KEYS[2], ARGV[4])
@@ -196,12 +216,21 @@ extension RedisJobQueue.Scripts {
     /// Records a failed attempt: back to the delayed set for a retry, or dead.
     ///
     /// KEYS: processing list, job hash
-    /// ARGV: prefix, id, now ms, error, retry-at ms (0 = dead), dead retention seconds, queue, unique key
-    /// Returns 1 (will retry), 2 (dead) or 0 when the worker does not hold the job.
+    /// A job whose cancel was requested while it ran ends cancelled instead.
+    ///
+    /// ARGV: prefix, id, now ms, error, retry-at ms (0 = dead), dead retention seconds, queue, unique key,
+    /// completed retention seconds
+    /// Returns 1 (will retry), 2 (dead), 3 (cancelled) or 0 when the worker does not hold the job.
     static let fail = script(
         """
         if redis.call('LREM', KEYS[1], 1, ARGV[2]) == 0 then return 0 end
+        redis.call('HSET', KEYS[2], 'e', ARGV[4])
+        if redis.call('HEXISTS', KEYS[2], 'x') == 1 then
+          finishCancelled(ARGV[2], ARGV[7], ARGV[8], ARGV[3], ARGV[9], 'processing')
+          return 3
+        end
         if ARGV[5] ~= '0' then
+          event(ARGV[2], 'processing', 'failed')
           redis.call('HDEL', KEYS[2], 'w')
           redis.call('HSET', KEYS[2], 's', 'failed', 'e', ARGV[4], 'r', ARGV[5])
           schedule(ARGV[2], ARGV[7], ARGV[5], 'retrying')
@@ -290,13 +319,23 @@ extension RedisJobQueue.Scripts {
     /// Cancels a waiting job: out of its ready list or the delayed set, status `cancelled`.
     ///
     /// KEYS: job hash
+    /// A running job is flagged, and its worker told through its control list; it ends cancelled when the
+    /// worker has stopped it.
+    ///
     /// ARGV: prefix, id, now ms, retention seconds
-    /// Returns `{1}` when cancelled, `{0}` when there is no such job, `{2, status}` when it does not wait.
+    /// Returns `{1}` when cancelled, `{3}` when its worker was told, `{0}` when there is no such job,
+    /// `{2, status}` when it has finished.
     static let cancel = script(
         """
-        local fields = redis.call('HMGET', KEYS[1], 's', 'q', 'p', 'u')
+        local fields = redis.call('HMGET', KEYS[1], 's', 'q', 'p', 'u', 'w')
         local status, queue = fields[1], fields[2]
         if not status then return {0} end
+        if status == 'processing' and fields[5] then
+          redis.call('HSET', KEYS[1], 'x', 1)
+          redis.call('RPUSH', K.control(fields[5]), ARGV[2])
+          redis.call('PEXPIRE', K.control(fields[5]), 3600000)
+          return {3}
+        end
         if status == 'pending' then
           redis.call('LREM', K.ready(queue, fields[3]), 1, ARGV[2])
         elseif status == 'scheduled' or status == 'failed' then
@@ -305,10 +344,7 @@ extension RedisJobQueue.Scripts {
         else
           return {2, status}
         end
-        redis.call('HSET', KEYS[1], 's', 'cancelled', 'f', ARGV[3])
-        redis.call('EXPIRE', KEYS[1], ARGV[4])
-        release(queue, fields[4], ARGV[2])
-        remember(K.cancelled(queue), ARGV[2], ARGV[3], ARGV[4])
+        finishCancelled(ARGV[2], queue, fields[4], ARGV[3], ARGV[4], status)
         return {1}
         """)
 
@@ -329,5 +365,19 @@ extension RedisJobQueue.Scripts {
         redis.call('INCR', K.unfinished(fields[2]))
         makeReady(ARGV[2], false)
         return {1}
+        """)
+}
+
+extension RedisJobQueue.Scripts {
+    /// Ends a running job whose cancel its worker carried out.
+    ///
+    /// KEYS: processing list
+    /// ARGV: prefix, id, now ms, retention seconds, queue, unique key
+    /// Returns 1, or 0 when the worker does not hold the job.
+    static let markCancelled = script(
+        """
+        if redis.call('LREM', KEYS[1], 1, ARGV[2]) == 0 then return 0 end
+        finishCancelled(ARGV[2], ARGV[5], ARGV[6], ARGV[3], ARGV[4], 'processing')
+        return 1
         """)
 }

@@ -148,10 +148,12 @@ public struct RedisJobQueue: JobQueue {
         let arguments: [any RedisArgument] = [
             keys.prefix, job.id.rawValue, RedisJobCodec.milliseconds(now), error, retryAt.map(RedisJobCodec.milliseconds) ?? 0,
             Int(configuration.deadRetention.timeInterval), job.queue.rawValue, job.uniqueKey ?? "",
+            Int(configuration.completedRetention.timeInterval),
         ]
         switch try await run(Scripts.fail, keys: scriptKeys, arguments: arguments).int {
         case 1: return .willRetry
         case 2: return .dead
+        case 3: return .cancelled
         default: return .notHeld
         }
     }
@@ -184,9 +186,43 @@ public struct RedisJobQueue: JobQueue {
             arguments: [keys.prefix, id.rawValue, RedisJobCodec.milliseconds(now), Int(configuration.completedRetention.timeInterval)])
         switch try Self.answer(reply, "cancel") {
         case (1, _): return .cancelled
+        case (3, _): return .cancelling
         case (2, let status?): return .notWaiting(status)
         default: return .notFound
         }
+    }
+
+    public func waitForCancellations(of worker: WorkerID, timeout: Duration) async throws -> [JobID] {
+        let bounded = min(timeout, client.configuration.blockingTimeout)
+        guard bounded >= .milliseconds(1) else { return [] }
+        let arguments: [any RedisArgument] = [Self.seconds(bounded), 1, keys.control(worker: worker.rawValue), "LEFT", "COUNT", 100]
+        let reply: RedisValue
+        do {
+            reply = try await client.withBlockingConnection { connection in
+                try await connection.send(RedisCommand("BLMPOP", arguments: arguments))
+            }
+        } catch let error as RedisError {
+            throw queueError(error)
+        }
+        guard let parts = reply.array, parts.count == 2 else { return [] }
+        return (parts[1].array ?? []).compactMap { $0.string.flatMap { try? JobID($0) } }
+    }
+
+    public func markCancelled(_ job: Job, by worker: WorkerID, now: Date) async throws -> Bool {
+        let reply = try await run(
+            Scripts.markCancelled, keys: [keys.processing(worker: worker.rawValue)],
+            arguments: [
+                keys.prefix, job.id.rawValue, RedisJobCodec.milliseconds(now), Int(configuration.completedRetention.timeInterval),
+                job.queue.rawValue, job.uniqueKey ?? "",
+            ])
+        return reply.int == 1
+    }
+
+    /// A blocking command's timeout in seconds with millisecond precision, as Redis reads it.
+    static func seconds(_ duration: Duration) -> String {
+        let milliseconds = Int(duration.timeInterval * 1000)
+        let fraction = String(milliseconds % 1000)
+        return "\(milliseconds / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
     }
 
     public func retryDead(_ id: JobID) async throws -> RetryDeadOutcome {
@@ -212,10 +248,7 @@ public struct RedisJobQueue: JobQueue {
         // client's blocking timeout, which keeps a shutdown from waiting long behind it.
         let bounded = min(timeout, client.configuration.blockingTimeout)
         guard bounded >= .milliseconds(1) else { return }
-        let milliseconds = Int(bounded.timeInterval * 1000)
-        let fraction = String(milliseconds % 1000)
-        let seconds = "\(milliseconds / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
-        let arguments: [any RedisArgument] = queues.map(keys.wake) + [keys.timerWake, seconds]
+        let arguments: [any RedisArgument] = queues.map(keys.wake) + [keys.timerWake, Self.seconds(bounded)]
         do {
             _ = try await client.withBlockingConnection { connection in
                 try await connection.send(RedisCommand("BLPOP", arguments: arguments))
@@ -244,7 +277,7 @@ public struct RedisJobQueue: JobQueue {
         }
     }
 
-    private func queueError(_ error: RedisError) -> JobQueueError {
+    func queueError(_ error: RedisError) -> JobQueueError {
         if error.serverErrorPrefix == "QUEUEFULL" {
             let reason = error.message.split(separator: "QUEUEFULL ", maxSplits: 1).last.map(String.init) ?? error.message
             return JobQueueError(.queueFull, reason, underlying: error)

@@ -91,6 +91,12 @@ public struct RedisKeys: Sendable, Hashable {
     /// The set of paused queues: they are not fetched from.
     public var paused: String { "\(prefix):paused" }
 
+    /// The list through which a worker process is told to stop running jobs (their ids), for cancels.
+    public func control(worker: String) -> String { "\(prefix):control:\(worker)" }
+
+    /// The capped stream of status changes: job id, from, to; the entry id carries the time.
+    public var events: String { "\(prefix):events" }
+
     /// The set of worker processes that have registered, live or not.
     public var workers: String { "\(prefix):workers" }
 
@@ -114,6 +120,8 @@ public struct RedisKeys: Sendable, Hashable {
             completed = function(queue) return p .. 'completed:' .. queue end,
             cancelled = function(queue) return p .. 'cancelled:' .. queue end,
             heartbeat = function(worker) return p .. 'worker:' .. worker end,
+            control = function(worker) return p .. 'control:' .. worker end,
+            events = p .. 'events',
             workers = p .. 'workers',
             wake = function(queue) return p .. 'wake:' .. queue end,
             timerWake = p .. 'wake:@delayed',

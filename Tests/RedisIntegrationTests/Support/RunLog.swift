@@ -53,6 +53,12 @@ struct FailureRecordingQueue: JobQueue {
     func job(_ id: JobID) async throws -> Job? { try await base.job(id) }
     func cancel(_ id: JobID, now: Date) async throws -> CancelOutcome { try await base.cancel(id, now: now) }
     func retryDead(_ id: JobID) async throws -> RetryDeadOutcome { try await base.retryDead(id) }
+    func waitForCancellations(of worker: WorkerID, timeout: Duration) async throws -> [JobID] {
+        try await base.waitForCancellations(of: worker, timeout: timeout)
+    }
+    func markCancelled(_ job: Job, by worker: WorkerID, now: Date) async throws -> Bool {
+        try await base.markCancelled(job, by: worker, now: now)
+    }
     func queues() async throws -> [QueueName] { try await base.queues() }
     func counts(of queue: QueueName) async throws -> QueueCounts { try await base.counts(of: queue) }
     func list(_ queue: QueueName, status: JobStatus, cursor: String?, limit: Int) async throws -> JobPage {
