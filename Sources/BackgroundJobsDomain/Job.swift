@@ -40,6 +40,8 @@ public struct Job: Sendable, Hashable {
     public var lastError: String?
     /// What the handler returned, for completed jobs.
     public var result: [UInt8]?
+    /// The progress in percent the handler last reported, if it reported any.
+    public var progress: Int?
 
     /// A new job in `pending` or, with a run-at time, `scheduled` status.
     public init(

@@ -31,6 +31,9 @@ public final class InMemoryJobQueue: JobQueue {
         var unfinished: [QueueName: Int] = [:]
         var unique: [String: (holder: JobID, expiresAt: Date)] = [:]
         var heartbeats: [WorkerID: Date] = [:]
+        var workerInfo: [WorkerID: WorkerInfo] = [:]
+        var events: [JobEvent] = []
+        var nextEvent = 0
         var queues: Set<QueueName> = []
         var paused: Set<QueueName> = []
         var cancelRequested: Set<JobID> = []
@@ -365,9 +368,55 @@ public final class InMemoryJobQueue: JobQueue {
         }
     }
 
-    public func heartbeat(_ worker: WorkerID, ttl: Duration) async throws {
+    public func heartbeat(_ worker: WorkerInfo, ttl: Duration) async throws {
         let expiresAt = Date().addingTimeInterval(ttl.timeInterval)
-        state.withLock { $0.heartbeats[worker] = expiresAt }
+        state.withLock { state in
+            state.heartbeats[worker.id] = expiresAt
+            state.workerInfo[worker.id] = worker
+        }
+    }
+
+    public func workers() async throws -> [WorkerInfo] {
+        let now = Date()
+        return state.withLock { state in
+            state.heartbeats.filter { $0.value > now }.keys.sorted().compactMap { state.workerInfo[$0] }
+        }
+    }
+
+    public func setProgress(_ job: Job, by worker: WorkerID, percent: Int) async throws -> Bool {
+        let done = state.withLock { state -> Bool in
+            guard var held = state.jobs[job.id], held.worker == worker, held.job.status == .processing else { return false }
+            held.job.progress = min(100, max(0, percent))
+            state.jobs[job.id] = held
+            state.nextEvent += 1
+            state.events.append(JobEvent(cursor: "\(state.nextEvent)", job: job.id, change: .progress(held.job.progress!), at: Date()))
+            return true
+        }
+        if done { wakeAll() }
+        return done
+    }
+
+    /// Events of progress only: the in-memory queue does not log status changes.
+    public func events(after cursor: String?, timeout: Duration) async throws -> (events: [JobEvent], cursor: String) {
+        func read(_ after: Int) -> [JobEvent] {
+            state.withLock { $0.events.filter { Int($0.cursor)! > after } }
+        }
+        let after = cursor.flatMap { Int($0) } ?? state.withLock { $0.nextEvent }
+        var found = read(after)
+        if found.isEmpty {
+            try await waitForWork(in: [], timeout: timeout)
+            found = read(after)
+        }
+        return (found, found.last?.cursor ?? "\(after)")
+    }
+
+    public func sweep(now: Date) async throws -> Int {
+        state.withLock { state in
+            let expired = state.jobs.filter { ($0.value.expiresAt ?? .distantFuture) <= now }.keys
+            for id in expired { state.jobs[id] = nil }
+            for queue in state.dead.keys { state.dead[queue]?.removeAll { state.jobs[$0] == nil } }
+            return expired.count
+        }
     }
 
     public func unregister(_ worker: WorkerID) async throws {
@@ -376,6 +425,7 @@ public final class InMemoryJobQueue: JobQueue {
                 throw JobQueueError(.unavailable, "the worker still holds jobs; requeue them first")
             }
             state.heartbeats[worker] = nil
+            state.workerInfo[worker] = nil
             state.processing[worker] = nil
         }
     }

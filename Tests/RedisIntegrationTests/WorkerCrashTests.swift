@@ -51,9 +51,14 @@ struct WorkerCrashTests {
                 for id in held where try await client.send("GET", "\(keys.prefix):runs:\(id)").string == "1" { started += 1 }
                 return started == 5
             }
+            let listed = try await queue.workers().first { $0.id == victim }
+            #expect(listed?.concurrency == 5)
             child.signal(SIGKILL)
             killed = true
             try await waitUntil("the worker is gone") { child.hasExited() }
+            try await waitUntil("the worker list drops it once its heartbeat expires") {
+                try await !queue.workers().contains { $0.id == victim }
+            }
 
             var registry = JobRegistry()
             // The child sleeps 30 s in each job, so it surely holds them when killed; here they end at once.

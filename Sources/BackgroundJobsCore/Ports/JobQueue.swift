@@ -81,6 +81,17 @@ public protocol JobQueue: Sendable {
     /// a job, so the caller fetches and waits again.
     func waitForWork(in queues: [QueueName], timeout: Duration) async throws
 
+    /// Records the progress (0–100) a running job's handler reports; `false` when `worker` no longer holds it.
+    func setProgress(_ job: Job, by worker: WorkerID, percent: Int) async throws -> Bool
+
+    /// Waits up to `timeout` for events after `cursor` (from now on, when `nil`), and returns those that
+    /// came (possibly none) with the cursor to read on from.
+    func events(after cursor: String?, timeout: Duration) async throws -> (events: [JobEvent], cursor: String)
+
+    /// Deletes index entries of finished jobs past their retention, whose job data has expired; returns how
+    /// many. Indexes are also trimmed as jobs finish, so this matters for queues that went quiet.
+    func sweep(now: Date) async throws -> Int
+
     // MARK: Queues
 
     /// Every queue that has had a job, in name order.
@@ -109,8 +120,12 @@ public protocol JobQueue: Sendable {
 
     // MARK: Worker liveness
 
-    /// Registers `worker` as alive for `ttl`; a worker calls it more often than `ttl` while it runs.
-    func heartbeat(_ worker: WorkerID, ttl: Duration) async throws
+    /// Registers `worker` as alive for `ttl`, with what it is doing; a worker calls it more often than `ttl`
+    /// while it runs.
+    func heartbeat(_ worker: WorkerInfo, ttl: Duration) async throws
+
+    /// The workers whose heartbeat is alive, in id order.
+    func workers() async throws -> [WorkerInfo]
 
     /// Removes `worker` from the registry at a clean stop, once it holds no job.
     func unregister(_ worker: WorkerID) async throws

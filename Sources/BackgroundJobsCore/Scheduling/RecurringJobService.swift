@@ -1,4 +1,4 @@
-public import BackgroundJobsDomain
+import BackgroundJobsDomain
 public import Foundation
 public import Logging
 public import ServiceLifecycle
@@ -61,7 +61,7 @@ public struct RecurringJobService: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var failures = 0
             while !Task.isCancelled {
                 var pause = configuration.maximumSleep

@@ -1,5 +1,5 @@
-public import BackgroundJobsDomain
-public import Foundation
+import BackgroundJobsDomain
+import Foundation
 
 /// Recurring jobs through the application service: checked like every submission, stored in the
 /// scheduler the service was given.

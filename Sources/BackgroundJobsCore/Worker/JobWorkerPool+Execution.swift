@@ -26,7 +26,11 @@ extension JobWorkerPool {
         let started = clock.now
         let readyAt = max(job.createdAt, job.scheduledAt ?? job.createdAt)
         metrics.jobStarted(job, waited: .milliseconds(Int64(max(0, Date().timeIntervalSince(readyAt)) * 1000)))
-        let context = JobContext(job: job, logger: logger)
+        let queue = self.queue
+        let worker = self.worker
+        let context = JobContext(job: job, logger: logger) { percent in
+            _ = try await queue.setProgress(job, by: worker, percent: percent)
+        }
         context.logger.debug("job started")
 
         let status: JobStatus

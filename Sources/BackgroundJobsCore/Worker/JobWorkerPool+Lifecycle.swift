@@ -15,7 +15,7 @@ extension JobWorkerPool {
         var failures = 0
         while true {
             do {
-                try await queue.heartbeat(worker, ttl: configuration.heartbeatTTL)
+                try await queue.heartbeat(info, ttl: configuration.heartbeatTTL)
                 return
             } catch {
                 try Task.checkCancellation()
@@ -26,12 +26,21 @@ extension JobWorkerPool {
         }
     }
 
+    /// What the heartbeat tells about this worker.
+    var info: WorkerInfo {
+        let counts = snapshot
+        return WorkerInfo(
+            id: worker, host: ProcessInfo.processInfo.hostName, pid: Int(ProcessInfo.processInfo.processIdentifier),
+            queues: counts.queues, concurrency: counts.concurrency, busy: counts.busy, processed: counts.processed,
+            failed: counts.failed, startedAt: startedAt)
+    }
+
     /// Refreshes the heartbeat until cancelled.
     func keepAlive() async {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: configuration.heartbeatInterval)
-                try await queue.heartbeat(worker, ttl: configuration.heartbeatTTL)
+                try await queue.heartbeat(info, ttl: configuration.heartbeatTTL)
             } catch is CancellationError {
                 return
             } catch {

@@ -23,6 +23,7 @@ public final class JobWorkerPool: WorkerPool {
     let metrics: any JobMetrics
     let logger: Logger
     let state: WorkerPoolState
+    let startedAt = Date()
 
     /// A pool running the handlers of `registry` on jobs of `queue`.
     public init(

@@ -16,6 +16,7 @@ enum RedisJobCodec {
         static let name = "n", queue = "q", priority = "p", status = "s", attempts = "a", maxRetries = "m"
         static let timeout = "t", uniqueKey = "u", stalls = "k", createdAt = "c", scheduledAt = "r"
         static let startedAt = "b", finishedAt = "f", lastError = "e", result = "o", payload = "d", worker = "w"
+        static let progress = "g"
     }
 
     /// The field/value pairs of a job, ready for `HSET`.
@@ -77,13 +78,15 @@ enum RedisJobCodec {
         guard let status = try JobStatus(rawValue: required(text(Field.status), Field.status)) else {
             throw corrupt(id, "its status is not a known status")
         }
-        return Job(
+        var job = Job(
             id: id, name: name, queue: queue, priority: priority, payload: values[Field.payload] ?? [], status: status,
             attempts: try integer(Field.attempts) ?? 0, maxRetries: try integer(Field.maxRetries) ?? 0,
             timeout: try integer(Field.timeout).map { .milliseconds($0) }, uniqueKey: text(Field.uniqueKey),
             stalls: try integer(Field.stalls) ?? 0, createdAt: try required(date(Field.createdAt), Field.createdAt),
             scheduledAt: try date(Field.scheduledAt), startedAt: try date(Field.startedAt),
             finishedAt: try date(Field.finishedAt), lastError: text(Field.lastError), result: values[Field.result])
+        job.progress = try integer(Field.progress)
+        return job
     }
 
     static func milliseconds(_ date: Date) -> Int {

@@ -17,10 +17,37 @@ extension RedisJobQueue {
     }
 
     /// Registers `worker` and refreshes its heartbeat for `ttl`; call it more often than `ttl`.
-    public func heartbeat(_ worker: WorkerID, ttl: Duration) async throws {
+    public func heartbeat(_ worker: WorkerInfo, ttl: Duration) async throws {
         _ = try await run(
-            Scripts.heartbeat, keys: [keys.heartbeat(worker: worker.rawValue), keys.workers],
-            arguments: [worker.rawValue, max(1, Int(ttl.timeInterval * 1000))])
+            Scripts.heartbeat, keys: [keys.heartbeat(worker: worker.id.rawValue), keys.workers],
+            arguments: [
+                worker.id.rawValue, max(1, Int(ttl.timeInterval * 1000)), "h", worker.host, "i", worker.pid,
+                "q", worker.queues.map(\.rawValue).joined(separator: ","), "c", worker.concurrency, "b", worker.busy,
+                "p", worker.processed, "f", worker.failed, "s", RedisJobCodec.milliseconds(worker.startedAt),
+            ])
+    }
+
+    public func workers() async throws -> [WorkerInfo] {
+        let ids = try await send(RedisCommand("SMEMBERS", keys.workers)).array?.compactMap(\.string) ?? []
+        var result: [WorkerInfo] = []
+        for raw in ids.sorted() {
+            guard let id = try? WorkerID(raw) else { continue }
+            let reply = try await send(RedisCommand("HGETALL", keys.heartbeat(worker: raw)))
+            let items = reply.array ?? []
+            guard !items.isEmpty else { continue }
+            var fields: [String: String] = [:]
+            for index in stride(from: 0, to: items.count - 1, by: 2) {
+                if let key = items[index].string, let value = items[index + 1].string { fields[key] = value }
+            }
+            func number(_ key: String) -> Int { fields[key].flatMap { Int($0) } ?? 0 }
+            result.append(
+                WorkerInfo(
+                    id: id, host: fields["h"] ?? "", pid: number("i"),
+                    queues: (fields["q"] ?? "").split(separator: ",").compactMap { try? QueueName(String($0)) },
+                    concurrency: number("c"), busy: number("b"), processed: number("p"), failed: number("f"),
+                    startedAt: Date(timeIntervalSince1970: Double(number("s")) / 1000)))
+        }
+        return result
     }
 
     /// Removes `worker` from the registry after it has put its jobs back, at a clean shutdown.
@@ -51,10 +78,11 @@ extension RedisJobQueue {
 }
 
 extension RedisJobQueue.Scripts {
-    /// KEYS: heartbeat key, registry set. ARGV: worker id, ttl ms.
+    /// KEYS: heartbeat hash, registry set. ARGV: worker id, ttl ms, field/value pairs describing it.
     static let heartbeat = RedisScript(
         """
-        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+        redis.call('PEXPIRE', KEYS[1], ARGV[2])
         redis.call('SADD', KEYS[2], ARGV[1])
         return 1
         """)

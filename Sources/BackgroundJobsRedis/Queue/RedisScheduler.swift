@@ -83,7 +83,7 @@ public struct RedisScheduler: Scheduler {
         let nextByID = Self.pairs(try await next).mapValues(Self.date)
         let lastByID = Self.pairs(try await last).mapValues(Self.date)
         let pausedIDs = Set(try await paused.array?.compactMap(\.string) ?? [])
-        return try Self.pairs(try await definitions).sorted { $0.key < $1.key }.compactMap { id, json in
+        return Self.pairs(try await definitions).sorted { $0.key < $1.key }.compactMap { id, json in
             guard let job = decode(id: id, json) else { return nil }
             return RecurringJobState(job: job, paused: pausedIDs.contains(id), nextFiring: nextByID[id] ?? nil, lastFiring: lastByID[id] ?? nil)
         }

@@ -68,7 +68,15 @@ struct FailureRecordingQueue: JobQueue {
     func purge(_ queue: QueueName) async throws -> Int { try await base.purge(queue) }
     func retryAllDead(in queue: QueueName) async throws -> Int { try await base.retryAllDead(in: queue) }
     func waitForWork(in queues: [QueueName], timeout: Duration) async throws { try await base.waitForWork(in: queues, timeout: timeout) }
-    func heartbeat(_ worker: WorkerID, ttl: Duration) async throws { try await base.heartbeat(worker, ttl: ttl) }
+    func heartbeat(_ worker: WorkerInfo, ttl: Duration) async throws { try await base.heartbeat(worker, ttl: ttl) }
+    func workers() async throws -> [WorkerInfo] { try await base.workers() }
+    func setProgress(_ job: Job, by worker: WorkerID, percent: Int) async throws -> Bool {
+        try await base.setProgress(job, by: worker, percent: percent)
+    }
+    func events(after cursor: String?, timeout: Duration) async throws -> (events: [JobEvent], cursor: String) {
+        try await base.events(after: cursor, timeout: timeout)
+    }
+    func sweep(now: Date) async throws -> Int { try await base.sweep(now: now) }
     func unregister(_ worker: WorkerID) async throws { try await base.unregister(worker) }
     func reapDeadWorkers(now: Date, stallLimit: Int) async throws -> ReapResult { try await base.reapDeadWorkers(now: now, stallLimit: stallLimit) }
     func reconcile(_ worker: WorkerID, running: Set<JobID>) async throws -> Int { try await base.reconcile(worker, running: running) }
