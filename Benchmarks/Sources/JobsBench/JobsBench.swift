@@ -1,5 +1,5 @@
 import ArgumentParser
-import BackgroundJobsRedis
+import BackgroundJobs
 import Foundation
 import Logging
 
@@ -8,7 +8,7 @@ struct JobsBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs-bench",
         abstract: "Measures BackgroundJobs against the Redis server REDIS_URL names.",
-        subcommands: [RedisSetBenchmark.self]
+        subcommands: [ProcessBenchmark.self, RedisSetBenchmark.self, WorkerCommand.self]
     )
 }
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import BackgroundJobsRedis
+import BackgroundJobs
 import Foundation
 
 /// `SET` throughput of the client from 1 task and from many concurrent tasks, beside

@@ -1,4 +1,4 @@
-public import BackgroundJobsDomain
+import BackgroundJobsDomain
 import Synchronization
 
 /// What the fetch loop and the job slots of a pool share: the jobs running, the slots free, and the
