@@ -8,7 +8,10 @@ struct JobsBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs-bench",
         abstract: "Measures BackgroundJobs against the Redis server REDIS_URL names.",
-        subcommands: [ProcessBenchmark.self, RedisSetBenchmark.self, WorkerCommand.self]
+        subcommands: [
+            ProcessBenchmark.self, EnqueueBulkBenchmark.self, EnqueueSingleBenchmark.self, MemoryBenchmark.self,
+            RedisSetBenchmark.self, WorkerCommand.self,
+        ]
     )
 }
 

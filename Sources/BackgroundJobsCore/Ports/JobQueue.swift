@@ -48,6 +48,13 @@ public protocol JobQueue: Sendable {
     /// - Returns: what became of the job, or ``FailOutcome/notHeld`` when the worker no longer holds it.
     func fail(_ job: Job, by worker: WorkerID, error: String, retryAt: Date?, now: Date) async throws -> FailOutcome
 
+    /// Records how attempts ended, then fetches up to `limit` jobs, as one step where the store allows;
+    /// see the default implementation.
+    func settle(
+        _ settlements: [(job: Job, settlement: Settlement)], by worker: WorkerID, fetching limit: Int, from queues: [QueueName],
+        starvationLimit: Duration?, now: Date
+    ) async throws -> (outcomes: [SettlementOutcome], fetched: FetchResult)
+
     /// Puts jobs held by `worker` back at the front of their ready lists, as if never started: for jobs
     /// interrupted by a shutdown. Returns how many were put back.
     func requeue(_ jobs: [Job], by worker: WorkerID) async throws -> Int

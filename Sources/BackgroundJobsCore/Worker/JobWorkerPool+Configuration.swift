@@ -36,6 +36,9 @@ extension JobWorkerPool {
         public var cancellationGrace: Duration
         /// How often the pool checks that it holds no job it does not run; by default every minute.
         public var reconcileInterval: Duration
+        /// How often the pool trims the indexes of finished jobs past their retention (seed 003's
+        /// `cleanup_interval`); by default every minute.
+        public var sweepInterval: Duration
 
         /// A configuration; see each property for its default.
         public init(
@@ -52,7 +55,8 @@ extension JobWorkerPool {
             idleTimeout: Duration = .seconds(2),
             shutdownTimeout: Duration = .seconds(25),
             cancellationGrace: Duration = .seconds(1),
-            reconcileInterval: Duration = .seconds(60)
+            reconcileInterval: Duration = .seconds(60),
+            sweepInterval: Duration = .seconds(60)
         ) {
             // `.strict([.default])` cannot fail: one valid queue.
             self.queues = queues ?? (try! .strict([.default]))
@@ -69,6 +73,7 @@ extension JobWorkerPool {
             self.shutdownTimeout = shutdownTimeout
             self.cancellationGrace = cancellationGrace
             self.reconcileInterval = reconcileInterval
+            self.sweepInterval = sweepInterval
         }
 
         /// Checks that the values work together.
@@ -78,8 +83,8 @@ extension JobWorkerPool {
             guard heartbeatInterval > .zero, heartbeatTTL > heartbeatInterval else {
                 throw fail("the heartbeat TTL must be longer than the heartbeat interval")
             }
-            guard reaperInterval > .zero, idleTimeout > .zero, reconcileInterval > .zero else {
-                throw fail("the reaper, idle and reconcile intervals must be positive")
+            guard reaperInterval > .zero, idleTimeout > .zero, reconcileInterval > .zero, sweepInterval > .zero else {
+                throw fail("the reaper, idle, reconcile and sweep intervals must be positive")
             }
             guard stallLimit >= 0 else { throw fail("the stall limit must not be negative") }
             guard shutdownTimeout >= .zero, cancellationGrace >= .zero else {

@@ -33,33 +33,22 @@ extension JobWorkerPool {
         }
         context.logger.debug("job started")
 
-        let status: JobStatus
+        let settlement: Settlement
         switch await execute(context) {
         case .finished(.completed(let result)):
-            status = .completed
-            await acknowledge(job, "complete") {
-                if try await self.queue.complete(job, by: self.worker, result: result, now: Date()) == false {
-                    context.logger.warning("the job completed after it was taken over; its result is dropped")
-                }
-            }
+            settlement = .completed(result: result)
         case .finished(.failed(let reason, let retryable)):
-            status = await recordFailure(of: job, reason: reason, retryable: retryable, context: context)
+            settlement = failure(of: job, reason: reason, retryable: retryable, context: context)
         case .timedOut(let limit):
-            status = await recordFailure(of: job, reason: "timed out after \(limit)", retryable: true, context: context)
+            settlement = failure(of: job, reason: "timed out after \(limit)", retryable: true, context: context)
         case .cancelled:
-            status = .cancelled
-            await acknowledge(job, "record the cancel of") {
-                _ = try await self.queue.markCancelled(job, by: self.worker, now: Date())
-            }
+            settlement = .cancelled
             context.logger.debug("job cancelled on request")
         case .interrupted:
-            status = .pending
-            await acknowledge(job, "put back") { _ = try await self.queue.requeue([job], by: self.worker) }
-            context.logger.debug("job interrupted and put back")
+            settlement = .putBack
+            context.logger.debug("job interrupted; it is put back")
         }
-        metrics.jobFinished(job, status: status, duration: clock.now - started)
-        state.finished(job.id, succeeded: status == .pending || status == .cancelled ? nil : status == .completed)
-        metrics.workersBusy(state.counts.busy, of: configuration.concurrency)
+        state.finished(WorkerPoolState.Pending(job: job, settlement: settlement, duration: clock.now - started))
     }
 
     /// Runs the handler in a task of its own, so the slot can stop waiting for it: at its time limit
@@ -101,43 +90,16 @@ extension JobWorkerPool {
         return result
     }
 
-    /// Records a failed attempt: a retry after the backoff of the job type's policy while retries are
-    /// left and the failure is retryable, else dead. Returns the job's new status.
-    private func recordFailure(of job: Job, reason: String, retryable: Bool, context: JobContext) async -> JobStatus {
-        let now = Date()
+    /// How a failed attempt is recorded: a retry after the backoff of the job type's policy while retries
+    /// are left and the failure is retryable, else dead.
+    private func failure(of job: Job, reason: String, retryable: Bool, context: JobContext) -> Settlement {
         var retryAt: Date?
         if retryable && job.hasRetriesLeft {
             let policy = registry.retryPolicy(for: job.name) ?? configuration.retry
             var generator = SystemRandomNumberGenerator()
-            retryAt = now.addingTimeInterval(policy.delay(forRetry: job.attempts, using: &generator).timeInterval)
+            retryAt = Date().addingTimeInterval(policy.delay(forRetry: job.attempts, using: &generator).timeInterval)
         }
-        context.logger.debug(
-            "job failed", metadata: ["reason": "\(reason)", "retry_at": "\(retryAt.map { "\($0)" } ?? "never")"])
-        await acknowledge(job, "record the failure of") {
-            _ = try await self.queue.fail(job, by: self.worker, error: reason, retryAt: retryAt, now: now)
-        }
-        return retryAt == nil ? .dead : .failed
-    }
-
-    /// Runs an acknowledgement until it gets through. Each one is safe to repeat: a second run finds the
-    /// job no longer held and changes nothing. A slot cancelled at the end of a shutdown stops trying; the
-    /// job then stays held and is put back when the pool leaves, or by the reaper.
-    private func acknowledge(_ job: Job, _ action: String, _ operation: () async throws -> Void) async {
-        var failures = 0
-        while true {
-            do {
-                try await operation()
-                return
-            } catch {
-                failures += 1
-                if failures == 1 || Task.isCancelled {
-                    logger.warning(
-                        "could not \(action) a job; retrying",
-                        metadata: [JobLogMetadata.id: "\(job.id)", "error": "\(error)"])
-                }
-                if Task.isCancelled { return }
-                try? await Task.sleep(for: .milliseconds(min(1000, 25 << min(failures, 6))))
-            }
-        }
+        context.logger.debug("job failed", metadata: ["reason": "\(reason)", "retry_at": "\(retryAt.map { "\($0)" } ?? "never")"])
+        return .failed(error: reason, retryAt: retryAt)
     }
 }

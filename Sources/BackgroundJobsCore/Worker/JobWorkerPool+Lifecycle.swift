@@ -81,10 +81,16 @@ extension JobWorkerPool {
         }
     }
 
-    /// Takes over the jobs of dead workers, until cancelled.
+    /// Takes over the jobs of dead workers, and now and then trims finished jobs past their retention,
+    /// until cancelled.
     func reapDeadWorkers() async {
+        var sweepAt = ContinuousClock.now + configuration.sweepInterval
         while !Task.isCancelled {
             do {
+                if ContinuousClock.now >= sweepAt {
+                    sweepAt = .now + configuration.sweepInterval
+                    _ = try await queue.sweep(now: Date())
+                }
                 let result = try await queue.reapDeadWorkers(now: Date(), stallLimit: configuration.stallLimit)
                 if result.workers > 0 {
                     logger.warning(

@@ -71,54 +71,105 @@ public final class JobWorkerPool: WorkerPool {
         await leave()
     }
 
-    /// The fetch loop: fills free slots with fetched jobs, and waits in the queue while there is none.
+    /// The fetch loop. Each round trip records the attempts that ended since the last one and takes jobs
+    /// for the free slots, in one call: under load, many acknowledgements share it. With nothing to take
+    /// it blocks in the queue until work is announced or a slot finishes.
+    ///
+    /// At a stop it takes no more jobs but goes on recording those that end, for up to
+    /// ``Configuration/shutdownTimeout``; then it cancels the rest, whose jobs are put back.
     private func processJobs() async {
         await withDiscardingTaskGroup { slots in
             var generator = SystemRandomNumberGenerator()
             var nextDue: Date?
             var failures = 0
             var reconcileAt = ContinuousClock.now
-            while !state.isStopping {
-                let free = await state.waitForFreeSlots()
-                guard free > 0 else { break }
+            var drainDeadline: ContinuousClock.Instant?
+            var cancelledSlots = false
+            while true {
+                let stopping = state.isStopping
+                if stopping {
+                    if state.isDrained { break }
+                    let deadline = drainDeadline ?? .now + configuration.shutdownTimeout
+                    drainDeadline = deadline
+                    if !cancelledSlots && ContinuousClock.now >= deadline {
+                        logger.warning(
+                            "jobs still running at the shutdown timeout are cancelled and put back",
+                            metadata: ["jobs": "\(state.counts.busy)"])
+                        slots.cancelAll()
+                        cancelledSlots = true
+                    }
+                    // Past the deadline and its grace, a queue that does not answer is left to the reaper.
+                    if failures > 0 && ContinuousClock.now >= deadline + configuration.cancellationGrace + .seconds(5) {
+                        logger.warning("the queue does not answer; unrecorded jobs are left for the reaper")
+                        break
+                    }
+                }
+                let batch = state.takePending()
+                let free = stopping ? 0 : state.freeSlots
+                if batch.isEmpty && free == 0 {
+                    if let drainDeadline, !cancelledSlots {
+                        await state.pause(for: max(.milliseconds(1), drainDeadline - .now))
+                    } else {
+                        await state.waitForWake()
+                    }
+                    continue
+                }
                 do {
                     if ContinuousClock.now >= reconcileAt {
-                        let putBack = try await queue.reconcile(worker, running: state.running)
+                        let putBack = try await queue.reconcile(worker, running: state.held)
                         if putBack > 0 { logger.warning("put back jobs this worker held but did not run", metadata: ["jobs": "\(putBack)"]) }
                         reconcileAt = .now + configuration.reconcileInterval
                     }
-                    let fetched = try await queue.fetch(
-                        for: worker, from: configuration.queues.nextOrder(using: &generator), limit: free,
-                        starvationLimit: configuration.starvationLimit, now: Date())
-                    if failures > 0 { logger.info("the queue answers again; fetching resumes") }
+                    let (outcomes, fetched) = try await queue.settle(
+                        batch.map { ($0.job, $0.settlement) }, by: worker, fetching: free,
+                        from: configuration.queues.nextOrder(using: &generator), starvationLimit: configuration.starvationLimit,
+                        now: Date())
+                    if failures > 0 { logger.info("the queue answers again") }
                     failures = 0
+                    state.settled(batch, outcomes)
+                    report(batch, outcomes)
                     nextDue = fetched.nextDue
                     for job in fetched.jobs {
                         state.started(job.id)
                         slots.addTask { await self.process(job) }
                     }
                     metrics.workersBusy(state.counts.busy, of: configuration.concurrency)
-                    if fetched.jobs.count < free { await waitForWork(until: nextDue) }
+                    if !stopping && fetched.jobs.count < free { await waitForWork(until: nextDue) }
                 } catch {
-                    // The fetch may have taken jobs whose answer was lost: look for them once it works again.
+                    // The call may have taken effect with its answer lost: the settlements are sent again
+                    // (a second time changes nothing), and jobs it took are found by reconciling.
+                    state.restorePending(batch)
                     reconcileAt = .now
                     failures += 1
                     let level: Logger.Level = failures == 1 ? .warning : .debug
-                    logger.log(level: level, "fetching failed; retrying", metadata: ["error": "\(error)", "failures": "\(failures)"])
+                    logger.log(level: level, "the queue failed; retrying", metadata: ["error": "\(error)", "failures": "\(failures)"])
                     await state.pause(for: Self.backoff(failures))
                 }
-            }
-            if Task.isCancelled { return }
-            if !(await state.waitUntilIdle(timeout: configuration.shutdownTimeout)) {
-                logger.warning(
-                    "jobs still running at the shutdown timeout are cancelled and put back",
-                    metadata: ["jobs": "\(state.counts.busy)"])
-                slots.cancelAll()
             }
         }
     }
 
-    /// Blocks in the queue until work is announced, the next waiting job is due, or the idle timeout.
+    /// Reports settled attempts to the metrics and the log.
+    private func report(_ batch: [WorkerPoolState.Pending], _ outcomes: [SettlementOutcome]) {
+        for (entry, outcome) in zip(batch, outcomes) {
+            let status: JobStatus
+            switch outcome {
+            case .completed: status = .completed
+            case .willRetry: status = .failed
+            case .dead: status = .dead
+            case .cancelled: status = .cancelled
+            case .putBack: status = .pending
+            case .notHeld:
+                logger.warning(
+                    "a job ended after it was taken over; its outcome is dropped", metadata: [JobLogMetadata.id: "\(entry.job.id)"])
+                continue
+            }
+            metrics.jobFinished(entry.job, status: status, duration: entry.duration)
+        }
+    }
+
+    /// Blocks in the queue until work is announced, the next waiting job is due, or the idle timeout;
+    /// returns early when a slot finishes or the pool stops.
     private func waitForWork(until nextDue: Date?) async {
         var timeout = configuration.idleTimeout
         if let nextDue {
@@ -126,20 +177,21 @@ public final class JobWorkerPool: WorkerPool {
             timeout = min(timeout, untilDue)
         }
         guard timeout > .zero else { return }
-        // The blocking call is not cancellable, so it runs on its own and the loop waits for its signal:
-        // a stop does not wait for the block to time out.
-        let queues = configuration.queues.queues
-        let waiter = Task {
-            do {
-                try await self.queue.waitForWork(in: queues, timeout: timeout)
-            } catch {
-                self.logger.debug("waiting for work failed", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: min(timeout, .milliseconds(100)))
+        // The blocking call is not cancellable, so it runs on its own and the loop waits for a signal;
+        // one under way already will signal when it ends.
+        if state.beginBlockingWait() {
+            let queues = configuration.queues.queues
+            Task {
+                do {
+                    try await self.queue.waitForWork(in: queues, timeout: timeout)
+                } catch {
+                    self.logger.debug("waiting for work failed", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: min(timeout, .milliseconds(100)))
+                }
+                self.state.endBlockingWait()
             }
-            self.state.wake()
         }
         await state.waitForWake()
-        _ = waiter
     }
 
     private static func backoff(_ failures: Int) -> Duration {

@@ -1,18 +1,35 @@
 import BackgroundJobsDomain
 import Synchronization
 
-/// What the fetch loop and the job slots of a pool share: the jobs running, the slots free, and the
-/// signals that wake the fetch loop (a slot freed, work announced, a stop).
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What the fetch loop and the job slots of a pool share: the jobs running and those the queue still
+/// holds for this worker, the settlements waiting to be sent, and the signal that wakes the fetch loop
+/// (a slot finished, work announced, a stop).
 final class WorkerPoolState: Sendable {
+    /// A finished attempt waiting to be recorded in the queue.
+    struct Pending: Sendable {
+        var job: Job
+        var settlement: Settlement
+        var duration: Duration
+    }
+
     private struct State {
-        var running: Set<JobID> = []
+        /// Jobs whose handler runs in a slot.
+        var executing: Set<JobID> = []
+        /// Jobs the queue holds for this worker: executing, or finished and not yet settled.
+        var held: Set<JobID> = []
+        var pending: [Pending] = []
         var stopping = false
         var wakePending = false
+        var blockingWaitInFlight = false
         var processed = 0
         var failed = 0
-        var slotWaiter: CheckedContinuation<Int, Never>?
         var wakeWaiter: CheckedContinuation<Void, Never>?
-        var idleWaiter: CheckedContinuation<Bool, Never>?
         var cancellers: [JobID: @Sendable () -> Void] = [:]
     }
 
@@ -24,52 +41,63 @@ final class WorkerPoolState: Sendable {
     }
 
     var isStopping: Bool { state.withLock { $0.stopping } }
-    var running: Set<JobID> { state.withLock { $0.running } }
+    /// The jobs the queue holds for this worker, for reconciling its processing list.
+    var held: Set<JobID> { state.withLock { $0.held } }
+    var freeSlots: Int { state.withLock { concurrency - $0.executing.count } }
+    var isDrained: Bool { state.withLock { $0.executing.isEmpty && $0.pending.isEmpty } }
     var counts: (busy: Int, processed: Int, failed: Int) {
-        state.withLock { ($0.running.count, $0.processed, $0.failed) }
-    }
-
-    /// Waits until a slot is free and returns how many are, or 0 once the pool stops.
-    func waitForFreeSlots() async -> Int {
-        await withCheckedContinuation { continuation in
-            let free = state.withLock { state -> Int? in
-                if state.stopping { return 0 }
-                let free = concurrency - state.running.count
-                if free > 0 { return free }
-                state.slotWaiter = continuation
-                return nil
-            }
-            if let free { continuation.resume(returning: free) }
-        }
+        state.withLock { ($0.executing.count, $0.processed, $0.failed) }
     }
 
     /// Records that a slot runs `id`.
     func started(_ id: JobID) {
-        state.withLock { _ = $0.running.insert(id) }
+        state.withLock { state in
+            state.executing.insert(id)
+            state.held.insert(id)
+        }
     }
 
-    /// Frees the slot of `id`, counting how its attempt ended.
-    func finished(_ id: JobID, succeeded: Bool?) {
-        let (slotWaiter, idleWaiter, free) = state.withLock { state in
-            state.running.remove(id)
-            if let succeeded {
-                if succeeded { state.processed += 1 } else { state.failed += 1 }
-            }
-            let slotWaiter = state.slotWaiter
-            state.slotWaiter = nil
-            let idleWaiter = state.running.isEmpty ? state.idleWaiter : nil
-            if idleWaiter != nil { state.idleWaiter = nil }
-            return (slotWaiter, idleWaiter, concurrency - state.running.count)
+    /// Frees the slot of a finished attempt and queues its settlement; wakes the fetch loop.
+    func finished(_ pending: Pending) {
+        state.withLock { state in
+            state.executing.remove(pending.job.id)
+            state.pending.append(pending)
         }
-        slotWaiter?.resume(returning: free)
-        idleWaiter?.resume(returning: true)
+        wake()
+    }
+
+    /// Takes the settlements to send.
+    func takePending() -> [Pending] {
+        state.withLock { state in
+            defer { state.pending = [] }
+            return state.pending
+        }
+    }
+
+    /// Puts back settlements that could not be sent, ahead of newer ones.
+    func restorePending(_ batch: [Pending]) {
+        state.withLock { $0.pending.insert(contentsOf: batch, at: 0) }
+    }
+
+    /// Records what the queue made of sent settlements.
+    func settled(_ batch: [Pending], _ outcomes: [SettlementOutcome]) {
+        state.withLock { state in
+            for (entry, outcome) in zip(batch, outcomes) {
+                state.held.remove(entry.job.id)
+                switch outcome {
+                case .completed: state.processed += 1
+                case .willRetry, .dead: state.failed += 1
+                case .cancelled, .putBack, .notHeld: break
+                }
+            }
+        }
     }
 
     /// Waits until ``wake()`` or ``stop()`` is called; a wake that came while nobody waited counts.
     func waitForWake() async {
         await withCheckedContinuation { continuation in
             let now = state.withLock { state -> Bool in
-                if state.stopping || state.wakePending {
+                if state.wakePending {
                     state.wakePending = false
                     return true
                 }
@@ -90,6 +118,37 @@ final class WorkerPoolState: Sendable {
         waiter?.resume()
     }
 
+    /// Marks a blocking wait in the queue as started; `false` when one is under way already (it wakes
+    /// the loop when it ends, so a second would only hold another connection).
+    func beginBlockingWait() -> Bool {
+        state.withLock { state in
+            if state.blockingWaitInFlight { return false }
+            state.blockingWaitInFlight = true
+            return true
+        }
+    }
+
+    func endBlockingWait() {
+        state.withLock { $0.blockingWaitInFlight = false }
+        wake()
+    }
+
+    /// Waits for a wake, or `duration` at most.
+    func pause(for duration: Duration) async {
+        let timer = Task {
+            try? await Task.sleep(for: duration)
+            if !Task.isCancelled { self.wake() }
+        }
+        await waitForWake()
+        timer.cancel()
+    }
+
+    /// Stops fetching and wakes the loop.
+    func stop() {
+        state.withLock { $0.stopping = true }
+        wake()
+    }
+
     /// Registers how to stop the running job `id` when its cancel is requested.
     func setCanceller(_ id: JobID, _ canceller: (@Sendable () -> Void)?) {
         state.withLock { $0.cancellers[id] = canceller }
@@ -101,51 +160,5 @@ final class WorkerPoolState: Sendable {
         guard let canceller = state.withLock({ $0.cancellers[id] }) else { return false }
         canceller()
         return true
-    }
-
-    /// Waits for `duration`, or less if the pool stops.
-    func pause(for duration: Duration) async {
-        let timer = Task {
-            try? await Task.sleep(for: duration)
-            if !Task.isCancelled { self.wake() }
-        }
-        await waitForWake()
-        timer.cancel()
-    }
-
-    /// Stops fetching: every wait of the fetch loop returns.
-    func stop() {
-        let (slotWaiter, wakeWaiter) = state.withLock { state in
-            state.stopping = true
-            defer {
-                state.slotWaiter = nil
-                state.wakeWaiter = nil
-            }
-            return (state.slotWaiter, state.wakeWaiter)
-        }
-        slotWaiter?.resume(returning: 0)
-        wakeWaiter?.resume()
-    }
-
-    /// Waits until no job runs, or `timeout` passes; returns whether every job ended.
-    func waitUntilIdle(timeout: Duration) async -> Bool {
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            if Task.isCancelled { return }
-            let waiter = self.state.withLock { state in
-                defer { state.idleWaiter = nil }
-                return state.idleWaiter
-            }
-            waiter?.resume(returning: false)
-        }
-        defer { timer.cancel() }
-        return await withCheckedContinuation { continuation in
-            let idle = state.withLock { state -> Bool in
-                if state.running.isEmpty { return true }
-                state.idleWaiter = continuation
-                return false
-            }
-            if idle { continuation.resume(returning: true) }
-        }
     }
 }

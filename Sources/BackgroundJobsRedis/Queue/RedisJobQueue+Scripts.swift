@@ -26,11 +26,10 @@ extension RedisJobQueue {
                 if redis.call('GET', key) == id then redis.call('DEL', key) end
               end
             end
-            -- Finished jobs are indexed by time; entries older than the retention point at expired hashes
-            -- and are trimmed as new ones come (and by the sweeper when none come).
-            local function remember(index, id, now, retention)
+            -- Finished jobs are indexed by time; entries past the retention point at expired hashes and are
+            -- trimmed by the sweep (the worker pools run it every minute), not on this hot path.
+            local function remember(index, id, now)
               redis.call('ZADD', index, now, id)
-              redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. (tonumber(now) - 1000 * tonumber(retention)))
             end
             local function bury(id, queue, now, retention, reason)
               local jobKey = K.data(id)
@@ -38,7 +37,7 @@ extension RedisJobQueue {
               redis.call('HSET', jobKey, 's', 'dead', 'e', reason, 'f', now)
               redis.call('HDEL', jobKey, 'w')
               redis.call('EXPIRE', jobKey, retention)
-              remember(K.dead(queue), id, now, retention)
+              remember(K.dead(queue), id, now)
             end
             local function finishCancelled(id, queue, uniqueKey, now, retention, from)
               local jobKey = K.data(id)
@@ -47,7 +46,7 @@ extension RedisJobQueue {
               redis.call('HDEL', jobKey, 'w', 'x')
               redis.call('EXPIRE', jobKey, retention)
               release(queue, uniqueKey, id)
-              remember(K.cancelled(queue), id, now, retention)
+              remember(K.cancelled(queue), id, now)
             end
             local function makeReady(id, first)
               local jobKey = K.data(id)
@@ -71,6 +70,126 @@ extension RedisJobQueue {
               redis.call('ZADD', K.delayed, dueAt, id)
               redis.call('HINCRBY', K.counts(queue), kind, 1)
               if redis.call('ZRANGE', K.delayed, 0, 0)[1] == id then signal(K.timerWake) end
+            end
+            -- The ways a held job leaves its worker. Each returns 0 when the worker does not hold the job.
+            local function completeOne(processing, id, now, retention, hasResult, result, queue, unique)
+              if redis.call('LREM', processing, 1, id) == 0 then return 0 end
+              local key = K.data(id)
+              event(id, 'processing', 'completed')
+              -- The worker field stays: on a finished job it tells which worker ran it last.
+              if hasResult == '1' then
+                redis.call('HSET', key, 's', 'completed', 'f', now, 'o', result)
+              else
+                redis.call('HSET', key, 's', 'completed', 'f', now)
+              end
+              redis.call('EXPIRE', key, retention)
+              release(queue, unique, id)
+              remember(K.completed(queue), id, now)
+              return 1
+            end
+            -- A job whose cancel was requested while it ran ends cancelled instead of failing.
+            local function failOne(processing, id, now, err, retryAt, deadRetention, queue, unique, completedRetention)
+              if redis.call('LREM', processing, 1, id) == 0 then return 0 end
+              local key = K.data(id)
+              redis.call('HSET', key, 'e', err)
+              if redis.call('HEXISTS', key, 'x') == 1 then
+                finishCancelled(id, queue, unique, now, completedRetention, 'processing')
+                return 3
+              end
+              if retryAt ~= '0' then
+                event(id, 'processing', 'failed')
+                redis.call('HDEL', key, 'w')
+                redis.call('HSET', key, 's', 'failed', 'r', retryAt)
+                schedule(id, queue, retryAt, 'retrying')
+                return 1
+              end
+              bury(id, queue, now, deadRetention, err)
+              release(queue, unique, id)
+              return 2
+            end
+            local function cancelOne(processing, id, now, retention, queue, unique)
+              if redis.call('LREM', processing, 1, id) == 0 then return 0 end
+              finishCancelled(id, queue, unique, now, retention, 'processing')
+              return 1
+            end
+            -- Back to the front of its ready list, as if never started.
+            local function requeueOne(processing, id)
+              if redis.call('LREM', processing, 1, id) == 0 or not makeReady(id, true) then return 0 end
+              local key = K.data(id)
+              if tonumber(redis.call('HINCRBY', key, 'a', -1)) < 0 then redis.call('HSET', key, 'a', 0) end
+              return 1
+            end
+            -- Promotes due jobs, then takes up to `limit` ready jobs of the unpaused `queues` (most urgent
+            -- first; with a starvation limit, less urgent jobs ready that long first) into `processing`.
+            -- Leaves a wake-up marker for queues it leaves jobs in. Returns {next due ms or -1, taken}.
+            local function fetchJobs(processing, limit, now, worker, starve, promoteLimit, queueNames)
+              local due = redis.call('ZRANGE', K.delayed, '-inf', now, 'BYSCORE', 'LIMIT', 0, promoteLimit)
+              for _, id in ipairs(due) do
+                redis.call('ZREM', K.delayed, id)
+                makeReady(id, false)
+              end
+              local taken = {}
+              if limit > 0 then
+                local queues = {}
+                for _, name in ipairs(queueNames) do
+                  if redis.call('SISMEMBER', K.paused, name) == 0 then
+                    local lists = {}
+                    for i, priority in ipairs(priorities) do lists[i] = K.ready(name, priority) end
+                    queues[#queues + 1] = {name = name, lists = lists}
+                  end
+                end
+                local function take(list)
+                  local id = redis.call('LMOVE', list, processing, 'RIGHT', 'LEFT')
+                  if not id then return false end
+                  local key = K.data(id)
+                  -- The hash as it was: the worker applies status, start time and attempt itself.
+                  local fields = redis.call('HGETALL', key)
+                  if #fields == 0 then
+                    redis.call('LREM', processing, 1, id)
+                  else
+                    local attempts = 0
+                    for i = 1, #fields, 2 do
+                      if fields[i] == 'a' then attempts = tonumber(fields[i + 1]) or 0 end
+                    end
+                    event(id, 'pending', 'processing')
+                    redis.call('HSET', key, 's', 'processing', 'b', now, 'w', worker, 'a', attempts + 1)
+                    taken[#taken + 1] = id
+                    taken[#taken + 1] = fields
+                  end
+                  return true
+                end
+                if starve > 0 then
+                  for _, queue in ipairs(queues) do
+                    for level = 2, #queue.lists do
+                      local list = queue.lists[level]
+                      while #taken < 2 * limit do
+                        local id = redis.call('LINDEX', list, -1)
+                        if not id then break end
+                        local times = redis.call('HMGET', K.data(id), 'c', 'r')
+                        local readyAt = math.max(tonumber(times[1]) or 0, tonumber(times[2]) or 0)
+                        if now - readyAt < starve then break end
+                        take(list)
+                      end
+                    end
+                  end
+                end
+                for _, queue in ipairs(queues) do
+                  for _, list in ipairs(queue.lists) do
+                    while #taken < 2 * limit and take(list) do end
+                  end
+                  if #taken >= 2 * limit then break end
+                end
+                for _, queue in ipairs(queues) do
+                  for _, list in ipairs(queue.lists) do
+                    if redis.call('LLEN', list) > 0 then
+                      signal(K.wake(queue.name))
+                      break
+                    end
+                  end
+                end
+              end
+              local nextDue = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')
+              return {nextDue[2] or -1, taken}
             end
             -- A new job: stored, counted, and ready or waiting.
             local function store(id, queue, priority, runAt, fields)
@@ -117,78 +236,15 @@ extension RedisJobQueue {
             """)
 
         /// Promotes due jobs, then moves up to `limit` ready ids of unpaused queues into the worker's
-        /// processing list, marks them processing and returns their hashes. Ids whose hash is gone are
-        /// dropped.
+        /// processing list, marks them processing and returns their hashes (see `fetchJobs`).
         ///
-        /// With a starvation limit, the oldest job of each less urgent list is taken first while it has
-        /// been ready that long (its ready time is the later of its creation and its due time). When ready
-        /// jobs are left behind, the queue's wake list gets a marker so another idle worker takes them.
-        ///
-        /// KEYS: processing list, then the four ready lists of each queue (most urgent first)
+        /// KEYS: processing list
         /// ARGV: prefix, limit, now ms, worker id, starvation limit ms (0 = strict), most jobs to promote,
         /// queue names...
         /// Returns `{next due ms or -1, {id, {field, value, ...}, id, {...}, ...}}`.
         static let fetch = script(
             """
-            local limit, now, starve = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
-            local due = redis.call('ZRANGE', K.delayed, '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[6]))
-            for _, id in ipairs(due) do
-              redis.call('ZREM', K.delayed, id)
-              makeReady(id, false)
-            end
-            local queues = {}
-            for i = 7, #ARGV do
-              local first = 2 + 4 * (i - 7)
-              if redis.call('SISMEMBER', K.paused, ARGV[i]) == 0 then
-                queues[#queues + 1] = {name = ARGV[i], first = first}
-              end
-            end
-            local taken = {}
-            local function take(list)
-              local id = redis.call('LMOVE', list, KEYS[1], 'RIGHT', 'LEFT')
-              if not id then return false end
-              local key = K.data(id)
-              if redis.call('EXISTS', key) == 0 then
-                redis.call('LREM', KEYS[1], 1, id)
-              else
-                event(id, 'pending', 'processing')
-                redis.call('HSET', key, 's', 'processing', 'b', ARGV[3], 'w', ARGV[4])
-                redis.call('HINCRBY', key, 'a', 1)
-                taken[#taken + 1] = id
-                taken[#taken + 1] = redis.call('HGETALL', key)
-              end
-              return true
-            end
-            if starve > 0 then
-              for _, queue in ipairs(queues) do
-                for list = queue.first + 1, queue.first + 3 do
-                  while #taken < 2 * limit do
-                    local id = redis.call('LINDEX', KEYS[list], -1)
-                    if not id then break end
-                    local times = redis.call('HMGET', K.data(id), 'c', 'r')
-                    local readyAt = math.max(tonumber(times[1]) or 0, tonumber(times[2]) or 0)
-                    if now - readyAt < starve then break end
-                    take(KEYS[list])
-                  end
-                end
-              end
-            end
-            for _, queue in ipairs(queues) do
-              for list = queue.first, queue.first + 3 do
-                while #taken < 2 * limit and take(KEYS[list]) do end
-              end
-              if #taken >= 2 * limit then break end
-            end
-            for _, queue in ipairs(queues) do
-              for list = queue.first, queue.first + 3 do
-                if redis.call('LLEN', KEYS[list]) > 0 then
-                  signal(K.wake(queue.name))
-                  break
-                end
-              end
-            end
-            local nextDue = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')
-            return {nextDue[2] or -1, taken}
+            return fetchJobs(KEYS[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), {unpack(ARGV, 7)})
             """)
 
         /// Completes a job if the worker still holds it.
@@ -198,16 +254,7 @@ extension RedisJobQueue {
         /// Returns 1, or 0 when the worker does not hold the job.
         static let complete = script(
             """
-            if redis.call('LREM', KEYS[1], 1, ARGV[2]) == 0 then return 0 end
-            event(ARGV[2], 'processing', 'completed')
-            redis.call('HSET', KEYS[2], 's', 'completed', 'f', ARGV[3])
-            redis.call('HDEL', KEYS[2], 'x')
-            if ARGV[5] == '1' then redis.call('HSET', KEYS[2], 'o', ARGV[6]) end
-            redis.call('HDEL', KEYS[2], 'w')
-            redis.call('EXPIRE', KEYS[2], ARGV[4])
-            release(ARGV[7], ARGV[8], ARGV[2])
-            remember(K.completed(ARGV[7]), ARGV[2], ARGV[3], ARGV[4])
-            return 1
+            return completeOne(KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
             """)
     }
 }
@@ -223,22 +270,7 @@ extension RedisJobQueue.Scripts {
     /// Returns 1 (will retry), 2 (dead), 3 (cancelled) or 0 when the worker does not hold the job.
     static let fail = script(
         """
-        if redis.call('LREM', KEYS[1], 1, ARGV[2]) == 0 then return 0 end
-        redis.call('HSET', KEYS[2], 'e', ARGV[4])
-        if redis.call('HEXISTS', KEYS[2], 'x') == 1 then
-          finishCancelled(ARGV[2], ARGV[7], ARGV[8], ARGV[3], ARGV[9], 'processing')
-          return 3
-        end
-        if ARGV[5] ~= '0' then
-          event(ARGV[2], 'processing', 'failed')
-          redis.call('HDEL', KEYS[2], 'w')
-          redis.call('HSET', KEYS[2], 's', 'failed', 'e', ARGV[4], 'r', ARGV[5])
-          schedule(ARGV[2], ARGV[7], ARGV[5], 'retrying')
-          return 1
-        end
-        bury(ARGV[2], ARGV[7], ARGV[3], ARGV[6], ARGV[4])
-        release(ARGV[7], ARGV[8], ARGV[2])
-        return 2
+        return failOne(KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9])
         """)
 
     /// Puts jobs a worker holds back at the front of their ready lists, undoing the attempt count.
@@ -249,14 +281,7 @@ extension RedisJobQueue.Scripts {
     static let requeue = script(
         """
         local count = 0
-        for i = 2, #ARGV do
-          local id = ARGV[i]
-          if redis.call('LREM', KEYS[1], 1, id) == 1 and makeReady(id, true) then
-            local key = K.data(id)
-            if tonumber(redis.call('HINCRBY', key, 'a', -1)) < 0 then redis.call('HSET', key, 'a', 0) end
-            count = count + 1
-          end
-        end
+        for i = 2, #ARGV do count = count + requeueOne(KEYS[1], ARGV[i]) end
         return count
         """)
 
@@ -376,8 +401,40 @@ extension RedisJobQueue.Scripts {
     /// Returns 1, or 0 when the worker does not hold the job.
     static let markCancelled = script(
         """
-        if redis.call('LREM', KEYS[1], 1, ARGV[2]) == 0 then return 0 end
-        finishCancelled(ARGV[2], ARGV[5], ARGV[6], ARGV[3], ARGV[4], 'processing')
-        return 1
+        return cancelOne(KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+        """)
+}
+
+extension RedisJobQueue.Scripts {
+    /// Records how several attempts ended and takes the next jobs, in one step: the worker pool's round
+    /// trip. Each outcome is one of complete (`c`), fail (`f`), cancelled (`x`) and put back (`r`).
+    ///
+    /// KEYS: processing list
+    /// ARGV: prefix, worker id, now ms, completed retention s, dead retention s, fetch limit, starvation
+    /// limit ms, most jobs to promote, number of outcomes, then per outcome: kind, id, queue, unique key,
+    /// result or error, has result (1/0) or retry-at ms; then the queue names
+    /// Returns `{{answer per outcome}, next due ms or -1, {id, {fields}, ...}}`; answers are those of the
+    /// complete (1/0), fail (1/2/3/0), cancel (1/0) and requeue (1/0) scripts.
+    static let settle = script(
+        """
+        local processing, now = KEYS[1], ARGV[3]
+        local count = tonumber(ARGV[9])
+        local answers = {}
+        for i = 0, count - 1 do
+          local at = 10 + 6 * i
+          local kind, id, queue, unique, text, extra = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], ARGV[at + 5]
+          if kind == 'c' then
+            answers[i + 1] = completeOne(processing, id, now, ARGV[4], extra, text, queue, unique)
+          elseif kind == 'f' then
+            answers[i + 1] = failOne(processing, id, now, text, extra, ARGV[5], queue, unique, ARGV[4])
+          elseif kind == 'x' then
+            answers[i + 1] = cancelOne(processing, id, now, ARGV[4], queue, unique)
+          else
+            answers[i + 1] = requeueOne(processing, id)
+          end
+        end
+        local fetched = fetchJobs(processing, tonumber(ARGV[6]), tonumber(now), ARGV[2], tonumber(ARGV[7]), tonumber(ARGV[8]),
+          {unpack(ARGV, 10 + 6 * count)})
+        return {answers, fetched[1], fetched[2]}
         """)
 }

@@ -92,13 +92,57 @@ public struct RedisJobQueue: JobQueue {
         for worker: WorkerID, from queues: [QueueName], limit: Int, starvationLimit: Duration?, now: Date
     ) async throws -> FetchResult {
         let processing = keys.processing(worker: worker.rawValue)
-        let scriptKeys: [any RedisArgument] = [processing] + queues.flatMap(keys.readyLists)
         let reply = try await run(
-            Scripts.fetch, keys: scriptKeys,
+            Scripts.fetch, keys: [processing],
             arguments: [
                 keys.prefix, max(0, limit), RedisJobCodec.milliseconds(now), worker.rawValue,
                 starvationLimit.map { max(1, Int($0.timeInterval * 1000)) } ?? 0, Self.promotionBatch,
             ] + queues.map(\.rawValue))
+        return try await fetched(reply, processing: processing, now: now)
+    }
+
+    public func settle(
+        _ settlements: [(job: Job, settlement: Settlement)], by worker: WorkerID, fetching limit: Int, from queues: [QueueName],
+        starvationLimit: Duration?, now: Date
+    ) async throws -> (outcomes: [SettlementOutcome], fetched: FetchResult) {
+        let processing = keys.processing(worker: worker.rawValue)
+        var arguments: [any RedisArgument] = [
+            keys.prefix, worker.rawValue, RedisJobCodec.milliseconds(now), Int(configuration.completedRetention.timeInterval),
+            Int(configuration.deadRetention.timeInterval), max(0, limit), starvationLimit.map { max(1, Int($0.timeInterval * 1000)) } ?? 0,
+            Self.promotionBatch, settlements.count,
+        ]
+        arguments.reserveCapacity(arguments.count + 6 * settlements.count + queues.count)
+        for (job, settlement) in settlements {
+            let common: [any RedisArgument] = [job.id.rawValue, job.queue.rawValue, job.uniqueKey ?? ""]
+            switch settlement {
+            case .completed(let result): arguments += ["c"] + common + [result ?? [], result == nil ? 0 : 1]
+            case .failed(let error, let retryAt): arguments += ["f"] + common + [error, retryAt.map(RedisJobCodec.milliseconds) ?? 0]
+            case .cancelled: arguments += ["x"] + common + ["", 0]
+            case .putBack: arguments += ["r"] + common + ["", 0]
+            }
+        }
+        arguments += queues.map(\.rawValue)
+        let reply = try await run(Scripts.settle, keys: [processing], arguments: arguments)
+        guard let parts = reply.array, parts.count == 3, let answers = parts[0].array, answers.count == settlements.count else {
+            throw JobQueueError(.corruptJob, "settle got an unexpected reply")
+        }
+        let outcomes = zip(settlements, answers).map { entry, answer -> SettlementOutcome in
+            switch (entry.settlement, answer.int ?? 0) {
+            case (_, 0): .notHeld
+            case (.completed, _): .completed
+            case (.failed, 1): .willRetry
+            case (.failed, 2): .dead
+            case (.failed, _): .cancelled
+            case (.cancelled, _): .cancelled
+            case (.putBack, _): .putBack
+            }
+        }
+        let fetched = try await fetched(.array([parts[1], parts[2]]), processing: processing, now: now)
+        return (outcomes, fetched)
+    }
+
+    /// Reads the `{next due, {id, fields, ...}}` part of a fetch; entries that cannot be read are made dead.
+    private func fetched(_ reply: RedisValue, processing: String, now: Date) async throws -> FetchResult {
         guard let parts = reply.array, parts.count == 2, let nextDue = parts[0].string.flatMap(Double.init),
             let taken = parts[1].array, taken.count % 2 == 0
         else {
@@ -110,7 +154,16 @@ public struct RedisJobQueue: JobQueue {
             let rawID = taken[index].string ?? ""
             do {
                 let id = try JobID(rawID)
-                jobs.append(try RedisJobCodec.job(id: id, from: taken[index + 1]))
+                // The script returns the hash as it was before it marked the job taken.
+                var job = try RedisJobCodec.job(id: id, from: taken[index + 1])
+                do {
+                    try job.transition(to: .processing)
+                } catch {
+                    throw JobQueueError(.corruptJob, "the stored job \(id) was in a ready list while \(job.status)")
+                }
+                job.attempts += 1
+                job.startedAt = Date(timeIntervalSince1970: Double(RedisJobCodec.milliseconds(now)) / 1000)
+                jobs.append(job)
             } catch {
                 // A bad entry must not stop the worker, nor stay in its processing list to come back.
                 let reason = (error as? JobQueueError)?.message ?? "the ready list held \(rawID.debugDescription), which is not a job id"

@@ -109,6 +109,7 @@ public struct RedisKeys: Sendable, Hashable {
     /// The same layout as Lua functions, for scripts that build the keys of jobs, queues and workers they
     /// only learn about while running. `keysFor(prefix)` returns a table of key names and key builders.
     static let lua = """
+        local priorities = {\(JobPriority.mostUrgentFirst.map { "'\($0.rawValue)'" }.joined(separator: ", "))}
         local function keysFor(prefix)
           local p = prefix .. ':'
           return {
