@@ -35,6 +35,10 @@ struct BenchEnvironment {
         let (done, first, last) = (doneKey, firstKey, lastKey)
         registry.register(Self.job) { payload, _ in
             if let latency, let sent = payload.sentAt { latency.record(since: sent) }
+            if let latency, let due = payload.dueAt {
+                let late = Int64(Date().timeIntervalSince1970 * 1_000_000) - due * 1000
+                latency.record(microseconds: UInt64(max(0, late)))
+            }
             let count = try await client.send("INCR", done).int ?? 0
             if count == 1 { _ = try await client.send("SET", first, Int(BenchClock.nowNanoseconds)) }
             if count == total { _ = try await client.send("SET", last, Int(BenchClock.nowNanoseconds)) }
@@ -96,7 +100,10 @@ struct BenchEnvironment {
 
 /// A benchmark job's payload: small, as the peers' (a latency run carries the time it was sent).
 struct BenchPayload: Codable, Sendable {
+    /// When a latency run sent the job, on the monotonic clock in nanoseconds.
     var sentAt: UInt64?
+    /// When a delayed run's job is due, in milliseconds since 1970.
+    var dueAt: Int64?
 
     var encoded: [UInt8] { Array(try! JSONEncoder().encode(self)) }
 }

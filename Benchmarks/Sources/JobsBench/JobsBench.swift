@@ -9,7 +9,8 @@ struct JobsBench: AsyncParsableCommand {
         commandName: "jobs-bench",
         abstract: "Measures BackgroundJobs against the Redis server REDIS_URL names.",
         subcommands: [
-            ProcessBenchmark.self, EnqueueBulkBenchmark.self, EnqueueSingleBenchmark.self, MemoryBenchmark.self,
+            ProcessBenchmark.self, EnqueueBulkBenchmark.self, EnqueueSingleBenchmark.self, LatencyBenchmark.self,
+            DelayedBenchmark.self, MemoryBenchmark.self,
             RedisSetBenchmark.self, WorkerCommand.self,
         ]
     )
