@@ -21,8 +21,7 @@ demo: deps
 	scripts/with-redis.sh $(SWIFT) run --skip-build --package-path Examples/BackgroundJobs BackgroundJobsDemo
 
 bench: deps
-	$(SWIFT) build -c release --package-path Benchmarks
-	scripts/with-redis.sh $(SWIFT) run -c release --skip-build --package-path Benchmarks jobs-bench redis-set
+	scripts/bench.sh
 
 clean:
 	$(SWIFT) package clean
