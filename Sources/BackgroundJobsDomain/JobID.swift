@@ -16,7 +16,7 @@ public struct JobID: ValidatedString {
 
     /// An id for a job created at `date`.
     public static func generate(at date: Date) -> JobID {
-        var generator = SystemRandomNumberGenerator()
+        var generator = IDRandomGenerator()
         return generate(at: date, using: &generator)
     }
 

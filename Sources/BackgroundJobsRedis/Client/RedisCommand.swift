@@ -32,6 +32,26 @@ extension Array: RedisArgument where Element == UInt8 {
 
 extension Int: RedisArgument {
     public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: String(self).utf8) }
+
+    public func appendRedisBulk(to frame: inout [UInt8]) {
+        guard self >= 0 else {
+            RedisCommand.appendBulk(String(self).utf8, to: &frame)
+            return
+        }
+        var digits = 1
+        var rest = self / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        frame.append(UInt8(ascii: "$"))
+        RedisCommand.appendDecimal(digits, to: &frame)
+        frame.append(13)
+        frame.append(10)
+        RedisCommand.appendDecimal(self, to: &frame)
+        frame.append(13)
+        frame.append(10)
+    }
 }
 
 extension Double: RedisArgument {
@@ -65,6 +85,20 @@ public struct RedisCommand: Sendable {
         self.frame = frame
     }
 
+    /// A command from its name, a few leading arguments and an already framed argument list.
+    public init(_ name: String, _ leading: [any RedisArgument], _ arguments: RedisArguments) {
+        self.name = name
+        var frame: [UInt8] = []
+        frame.reserveCapacity(32 + name.utf8.count + leading.count * 24 + arguments.framed.count)
+        Self.appendHeader(UInt8(ascii: "*"), 1 + leading.count + arguments.count, to: &frame)
+        Self.appendBulk(name.utf8, to: &frame)
+        for argument in leading {
+            argument.appendRedisBulk(to: &frame)
+        }
+        frame.append(contentsOf: arguments.framed)
+        self.frame = frame
+    }
+
     /// Appends `bytes` as a RESP bulk string.
     static func appendBulk(_ bytes: some Collection<UInt8>, to frame: inout [UInt8]) {
         appendHeader(UInt8(ascii: "$"), bytes.count, to: &frame)
@@ -81,7 +115,7 @@ public struct RedisCommand: Sendable {
     }
 
     /// Writes a non-negative count in decimal without building a String.
-    private static func appendDecimal(_ value: Int, to frame: inout [UInt8]) {
+    static func appendDecimal(_ value: Int, to frame: inout [UInt8]) {
         if value < 10 {
             frame.append(UInt8(ascii: "0") + UInt8(value))
             return

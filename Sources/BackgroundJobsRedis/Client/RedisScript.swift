@@ -38,4 +38,14 @@ extension RedisCommandSender {
             return try await send(RedisCommand("EVAL", arguments: [script.source] + tail))
         }
     }
+
+    /// Runs a script whose arguments were framed beforehand (see ``RedisArguments``).
+    public func run(_ script: RedisScript, keys: [any RedisArgument], arguments: RedisArguments) async throws(RedisError) -> RedisValue {
+        let leading: [any RedisArgument] = [keys.count] + keys
+        do {
+            return try await send(RedisCommand("EVALSHA", [script.sha1] + leading, arguments))
+        } catch where error.serverErrorPrefix == "NOSCRIPT" {
+            return try await send(RedisCommand("EVAL", [script.source] + leading, arguments))
+        }
+    }
 }

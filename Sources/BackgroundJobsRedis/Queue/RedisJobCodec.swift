@@ -36,6 +36,69 @@ enum RedisJobCodec {
         return fields
     }
 
+    /// Appends the field/value items of a job (those ``fields(of:)`` lists) and returns how many there are.
+    @discardableResult
+    static func appendFields(of job: Job, to arguments: inout RedisArguments) -> Int {
+        let start = arguments.count
+        arguments.append(Field.name)
+        arguments.append(job.name.rawValue)
+        arguments.append(Field.queue)
+        arguments.append(job.queue.rawValue)
+        arguments.append(Field.priority)
+        arguments.append(job.priority.rawValue)
+        arguments.append(Field.status)
+        arguments.append(job.status.rawValue)
+        arguments.append(Field.attempts)
+        arguments.append(job.attempts)
+        arguments.append(Field.maxRetries)
+        arguments.append(job.maxRetries)
+        arguments.append(Field.stalls)
+        arguments.append(job.stalls)
+        arguments.append(Field.createdAt)
+        arguments.append(milliseconds(job.createdAt))
+        arguments.append(Field.payload)
+        arguments.append(job.payload)
+        if let timeout = job.timeout {
+            arguments.append(Field.timeout)
+            arguments.append(Int(timeout.timeInterval * 1000))
+        }
+        if let uniqueKey = job.uniqueKey {
+            arguments.append(Field.uniqueKey)
+            arguments.append(uniqueKey)
+        }
+        if let scheduledAt = job.scheduledAt {
+            arguments.append(Field.scheduledAt)
+            arguments.append(milliseconds(scheduledAt))
+        }
+        if let startedAt = job.startedAt {
+            arguments.append(Field.startedAt)
+            arguments.append(milliseconds(startedAt))
+        }
+        if let finishedAt = job.finishedAt {
+            arguments.append(Field.finishedAt)
+            arguments.append(milliseconds(finishedAt))
+        }
+        if let lastError = job.lastError {
+            arguments.append(Field.lastError)
+            arguments.append(lastError)
+        }
+        if let result = job.result {
+            arguments.append(Field.result)
+            arguments.append(result)
+        }
+        return arguments.count - start
+    }
+
+    /// How many field/value items ``appendFields(of:to:)`` appends for `job`.
+    static func fieldCount(of job: Job) -> Int {
+        var count = 18
+        for present in [job.timeout != nil, job.uniqueKey != nil, job.scheduledAt != nil, job.startedAt != nil,
+                        job.finishedAt != nil, job.lastError != nil, job.result != nil] where present {
+            count += 2
+        }
+        return count
+    }
+
     /// A job from the flat field/value array `HGETALL` returns.
     static func job(id: JobID, from reply: RedisValue) throws(JobQueueError) -> Job {
         guard let elements = reply.array, elements.count % 2 == 0 else {

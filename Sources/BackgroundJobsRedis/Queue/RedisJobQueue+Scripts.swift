@@ -211,28 +211,35 @@ extension RedisJobQueue {
         /// A script made of the shared steps and `body`.
         static func script(_ body: String) -> RedisScript { RedisScript(library + body) }
 
-        /// Stores a new job and puts it in its ready list or the delayed set.
+        /// Stores new jobs, each in its ready list or the delayed set, each checked on its own: a full
+        /// queue or a held unique key refuses that job and writes nothing for it.
         ///
-        /// KEYS: job hash, unfinished counter, [unique key]
-        /// ARGV: prefix, id, queue, priority, max jobs (0 = none), unique ms (0 = none), run-at ms (0 = now),
-        /// field/value pairs...
-        /// Returns `{1}` when stored, `{0, holder id}` for a duplicate; `QUEUEFULL` error when full.
+        /// ARGV: prefix, count, then per job: id, queue, priority, max jobs (0 = none), unique ms, run-at ms
+        /// (0 = now), unique key ('' = none), number of field/value items, field/value items...
+        /// Returns one answer per job: `1` stored, `D<holder id>` duplicate, `F` queue full, `X` id taken.
         static let enqueue = script(
             """
-            local maxJobs = tonumber(ARGV[5])
-            if maxJobs > 0 and tonumber(redis.call('GET', KEYS[2]) or '0') >= maxJobs then
-              return redis.error_reply('QUEUEFULL the queue holds its maximum of ' .. maxJobs .. ' unfinished jobs')
+            local answers = {}
+            local at = 3
+            for i = 1, tonumber(ARGV[2]) do
+              local id, queue, priority, maxJobs = ARGV[at], ARGV[at + 1], ARGV[at + 2], tonumber(ARGV[at + 3])
+              local uniqueMs, runAt, uniqueKey, count = ARGV[at + 4], ARGV[at + 5], ARGV[at + 6], tonumber(ARGV[at + 7])
+              local first = at + 8
+              at = first + count
+              local holder = uniqueKey ~= '' and redis.call('GET', K.unique(uniqueKey))
+              if maxJobs > 0 and tonumber(redis.call('GET', K.unfinished(queue)) or '0') >= maxJobs then
+                answers[i] = 'F'
+              elseif holder then
+                answers[i] = 'D' .. holder
+              elseif redis.call('EXISTS', K.data(id)) == 1 then
+                answers[i] = 'X'
+              else
+                if uniqueKey ~= '' then redis.call('SET', K.unique(uniqueKey), id, 'PX', uniqueMs) end
+                store(id, queue, priority, runAt, {unpack(ARGV, first, at - 1)})
+                answers[i] = '1'
+              end
             end
-            if ARGV[6] ~= '0' then
-              local holder = redis.call('GET', KEYS[3])
-              if holder then return {0, holder} end
-            end
-            if redis.call('EXISTS', KEYS[1]) == 1 then
-              return redis.error_reply('DUPLICATEID a job with the id ' .. ARGV[2] .. ' exists already')
-            end
-            if ARGV[6] ~= '0' then redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[6]) end
-            store(ARGV[2], ARGV[3], ARGV[4], ARGV[7], {unpack(ARGV, 8)})
-            return {1}
+            return answers
             """)
 
         /// Promotes due jobs, then moves up to `limit` ready ids of unpaused queues into the worker's

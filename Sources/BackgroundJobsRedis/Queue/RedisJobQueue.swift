@@ -49,42 +49,68 @@ public struct RedisJobQueue: JobQueue {
     }
 
     public func enqueue(_ job: Job, limits: QueueLimits) async throws -> EnqueueOutcome {
-        var scriptKeys: [any RedisArgument] = [keys.data(job.id), keys.unfinished(job.queue)]
-        var uniqueMilliseconds = 0
-        if let uniqueKey = job.uniqueKey {
-            scriptKeys.append(keys.unique(uniqueKey))
-            uniqueMilliseconds = max(1, Int(limits.uniqueFor.timeInterval * 1000))
-        }
-        let runAt = job.status == .scheduled ? job.scheduledAt.map(RedisJobCodec.milliseconds) ?? 0 : 0
-        let arguments: [any RedisArgument] =
-            [keys.prefix, job.id.rawValue, job.queue.rawValue, job.priority.rawValue, limits.maxJobs ?? 0, uniqueMilliseconds, runAt]
-            + RedisJobCodec.fields(of: job)
-        let reply = try await run(Scripts.enqueue, keys: scriptKeys, arguments: arguments)
-        guard let parts = reply.array, let stored = parts.first?.int else {
-            throw JobQueueError(.corruptJob, "enqueue got an unexpected reply \(reply)")
-        }
-        if stored == 1 { return .enqueued }
-        guard parts.count == 2, let holder = parts[1].string, let holderID = try? JobID(holder) else {
-            throw JobQueueError(.corruptJob, "the unique key of job \(job.id) is held by a value that is not a job id")
-        }
-        return .duplicate(of: holderID)
+        try await enqueueChunk([(job, limits)])[0].get()
     }
 
     public func enqueue(_ jobs: [(job: Job, limits: QueueLimits)]) async throws -> [Result<EnqueueOutcome, any Error>] {
-        // Issued together, the scripts share round trips on the pipelined connections; each stays atomic.
-        try await withThrowingTaskGroup(of: (Int, Result<EnqueueOutcome, any Error>).self) { group in
-            for (index, entry) in jobs.enumerated() {
-                group.addTask {
-                    do {
-                        return (index, .success(try await enqueue(entry.job, limits: entry.limits)))
-                    } catch {
-                        return (index, .failure(error))
-                    }
-                }
+        // One script call per chunk: each job is still checked and stored on its own, but the call's fixed
+        // cost is shared. Chunks keep one call from holding Redis for long.
+        // Two chunks in flight: the next one is framed while Redis runs the one before.
+        let starts = Array(stride(from: 0, to: jobs.count, by: Self.enqueueChunk))
+        var chunks = [[Result<EnqueueOutcome, any Error>]](repeating: [], count: starts.count)
+        try await withThrowingTaskGroup(of: (Int, [Result<EnqueueOutcome, any Error>]).self) { group in
+            for (index, start) in starts.enumerated() {
+                if index >= 2, let (done, outcomes) = try await group.next() { chunks[done] = outcomes }
+                let chunk = jobs[start..<min(start + Self.enqueueChunk, jobs.count)]
+                group.addTask { (index, try await enqueueChunk(chunk)) }
             }
-            var outcomes = [Result<EnqueueOutcome, any Error>?](repeating: nil, count: jobs.count)
-            for try await (index, outcome) in group { outcomes[index] = outcome }
-            return outcomes.map { $0! }
+            for try await (done, outcomes) in group { chunks[done] = outcomes }
+        }
+        return chunks.flatMap { $0 }
+    }
+
+    /// Most jobs one enqueue call stores.
+    static let enqueueChunk = 500
+
+    private func enqueueChunk(
+        _ jobs: ArraySlice<(job: Job, limits: QueueLimits)>
+    ) async throws -> [Result<EnqueueOutcome, any Error>] {
+        var arguments = RedisArguments(capacity: 256 * jobs.count)
+        arguments.append(keys.prefix)
+        arguments.append(jobs.count)
+        for (job, limits) in jobs {
+            let uniqueMilliseconds = job.uniqueKey == nil ? 0 : max(1, Int(limits.uniqueFor.timeInterval * 1000))
+            let runAt = job.status == .scheduled ? job.scheduledAt.map(RedisJobCodec.milliseconds) ?? 0 : 0
+            arguments.append(job.id.rawValue)
+            arguments.append(job.queue.rawValue)
+            arguments.append(job.priority.rawValue)
+            arguments.append(limits.maxJobs ?? 0)
+            arguments.append(uniqueMilliseconds)
+            arguments.append(runAt)
+            arguments.append(job.uniqueKey ?? "")
+            arguments.append(RedisJobCodec.fieldCount(of: job))
+            RedisJobCodec.appendFields(of: job, to: &arguments)
+        }
+        let reply = try await run(Scripts.enqueue, keys: [], arguments: arguments)
+        guard let answers = reply.array, answers.count == jobs.count else {
+            throw JobQueueError(.corruptJob, "enqueue got an unexpected reply")
+        }
+        return zip(jobs, answers).map { entry, answer -> Result<EnqueueOutcome, any Error> in
+            let text = answer.string ?? ""
+            switch text.first {
+            case "1":
+                return .success(.enqueued)
+            case "D":
+                guard let holder = try? JobID(String(text.dropFirst())) else {
+                    return .failure(JobQueueError(.corruptJob, "the unique key of job \(entry.job.id) is held by a value that is not a job id"))
+                }
+                return .success(.duplicate(of: holder))
+            case "F":
+                let limit = entry.limits.maxJobs ?? 0
+                return .failure(JobQueueError(.queueFull, "the queue holds its maximum of \(limit) unfinished jobs"))
+            default:
+                return .failure(JobQueueError(.corruptJob, "a job with the id \(entry.job.id) exists already"))
+            }
         }
     }
 
@@ -106,22 +132,41 @@ public struct RedisJobQueue: JobQueue {
         starvationLimit: Duration?, now: Date
     ) async throws -> (outcomes: [SettlementOutcome], fetched: FetchResult) {
         let processing = keys.processing(worker: worker.rawValue)
-        var arguments: [any RedisArgument] = [
-            keys.prefix, worker.rawValue, RedisJobCodec.milliseconds(now), Int(configuration.completedRetention.timeInterval),
-            Int(configuration.deadRetention.timeInterval), max(0, limit), starvationLimit.map { max(1, Int($0.timeInterval * 1000)) } ?? 0,
-            Self.promotionBatch, settlements.count,
-        ]
-        arguments.reserveCapacity(arguments.count + 6 * settlements.count + queues.count)
+        var arguments = RedisArguments(capacity: 64 * settlements.count + 256)
+        arguments.append(keys.prefix)
+        arguments.append(worker.rawValue)
+        arguments.append(RedisJobCodec.milliseconds(now))
+        arguments.append(Int(configuration.completedRetention.timeInterval))
+        arguments.append(Int(configuration.deadRetention.timeInterval))
+        arguments.append(max(0, limit))
+        arguments.append(starvationLimit.map { max(1, Int($0.timeInterval * 1000)) } ?? 0)
+        arguments.append(Self.promotionBatch)
+        arguments.append(settlements.count)
         for (job, settlement) in settlements {
-            let common: [any RedisArgument] = [job.id.rawValue, job.queue.rawValue, job.uniqueKey ?? ""]
+            let kind: String
             switch settlement {
-            case .completed(let result): arguments += ["c"] + common + [result ?? [], result == nil ? 0 : 1]
-            case .failed(let error, let retryAt): arguments += ["f"] + common + [error, retryAt.map(RedisJobCodec.milliseconds) ?? 0]
-            case .cancelled: arguments += ["x"] + common + ["", 0]
-            case .putBack: arguments += ["r"] + common + ["", 0]
+            case .completed: kind = "c"
+            case .failed: kind = "f"
+            case .cancelled: kind = "x"
+            case .putBack: kind = "r"
+            }
+            arguments.append(kind)
+            arguments.append(job.id.rawValue)
+            arguments.append(job.queue.rawValue)
+            arguments.append(job.uniqueKey ?? "")
+            switch settlement {
+            case .completed(let result):
+                arguments.append(result ?? [])
+                arguments.append(result == nil ? 0 : 1)
+            case .failed(let error, let retryAt):
+                arguments.append(error)
+                arguments.append(retryAt.map(RedisJobCodec.milliseconds) ?? 0)
+            case .cancelled, .putBack:
+                arguments.append("")
+                arguments.append(0)
             }
         }
-        arguments += queues.map(\.rawValue)
+        for queue in queues { arguments.append(queue.rawValue) }
         let reply = try await run(Scripts.settle, keys: [processing], arguments: arguments)
         guard let parts = reply.array, parts.count == 3, let answers = parts[0].array, answers.count == settlements.count else {
             throw JobQueueError(.corruptJob, "settle got an unexpected reply")
@@ -312,6 +357,14 @@ public struct RedisJobQueue: JobQueue {
     }
 
     /// Runs a script and turns Redis failures into queue errors.
+    func run(_ script: RedisScript, keys: [any RedisArgument], arguments: RedisArguments) async throws(JobQueueError) -> RedisValue {
+        do {
+            return try await client.run(script, keys: keys, arguments: arguments)
+        } catch {
+            throw queueError(error)
+        }
+    }
+
     func run(
         _ script: RedisScript, keys: [any RedisArgument], arguments: [any RedisArgument]
     ) async throws(JobQueueError) -> RedisValue {
