@@ -15,7 +15,7 @@ struct BenchEnvironment {
     let queue: RedisJobQueue
     let logger: Logger
 
-    init(url: String, prefix: String = "bench-\(UInt32.random(in: 0...UInt32.max))") throws {
+    init(url: String, prefix: String = "b\(String(UInt32.random(in: 0...UInt32.max), radix: 36))") throws {
         var logger = Logger(label: "jobs-bench")
         logger.logLevel = .warning
         self.logger = logger

@@ -48,12 +48,17 @@ enum RedisJobCodec {
         arguments.append(job.priority.rawValue)
         arguments.append(Field.status)
         arguments.append(job.status.rawValue)
-        arguments.append(Field.attempts)
-        arguments.append(job.attempts)
+        // Attempts and stalls read as 0 when absent: a new job's hash leaves them out, which keeps it small.
+        if job.attempts != 0 {
+            arguments.append(Field.attempts)
+            arguments.append(job.attempts)
+        }
         arguments.append(Field.maxRetries)
         arguments.append(job.maxRetries)
-        arguments.append(Field.stalls)
-        arguments.append(job.stalls)
+        if job.stalls != 0 {
+            arguments.append(Field.stalls)
+            arguments.append(job.stalls)
+        }
         arguments.append(Field.createdAt)
         arguments.append(milliseconds(job.createdAt))
         arguments.append(Field.payload)
@@ -91,8 +96,8 @@ enum RedisJobCodec {
 
     /// How many field/value items ``appendFields(of:to:)`` appends for `job`.
     static func fieldCount(of job: Job) -> Int {
-        var count = 18
-        for present in [job.timeout != nil, job.uniqueKey != nil, job.scheduledAt != nil, job.startedAt != nil,
+        var count = 14
+        for present in [job.attempts != 0, job.stalls != 0, job.timeout != nil, job.uniqueKey != nil, job.scheduledAt != nil, job.startedAt != nil,
                         job.finishedAt != nil, job.lastError != nil, job.result != nil] where present {
             count += 2
         }

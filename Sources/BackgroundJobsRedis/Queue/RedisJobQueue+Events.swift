@@ -38,7 +38,7 @@ extension RedisJobQueue {
         for entry in entries {
             guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { continue }
             position = id
-            if let event = Self.event(id: id, fields: parts[1].array ?? []) { events.append(event) }
+            events += Self.events(id: id, fields: parts[1].array ?? [])
         }
         return (events, position)
     }
@@ -56,20 +56,22 @@ extension RedisJobQueue {
         return removed
     }
 
-    private static func event(id: String, fields: [RedisValue]) -> JobEvent? {
+    /// The changes of one stream entry: a `changes` field of "id from to" lines, or one job's progress.
+    private static func events(id: String, fields: [RedisValue]) -> [JobEvent] {
         var values: [String: String] = [:]
         for index in stride(from: 0, to: fields.count - 1, by: 2) {
             if let key = fields[index].string, let value = fields[index + 1].string { values[key] = value }
         }
-        guard let rawJob = values["job"], let job = try? JobID(rawJob), let milliseconds = id.split(separator: "-").first.flatMap({ Double($0) }) else {
-            return nil
-        }
+        guard let milliseconds = id.split(separator: "-").first.flatMap({ Double($0) }) else { return [] }
         let at = Date(timeIntervalSince1970: milliseconds / 1000)
-        if let progress = values["progress"].flatMap({ Int($0) }) {
-            return JobEvent(cursor: id, job: job, change: .progress(progress), at: at)
+        if let rawJob = values["job"], let job = try? JobID(rawJob), let progress = values["progress"].flatMap({ Int($0) }) {
+            return [JobEvent(cursor: id, job: job, change: .progress(progress), at: at)]
         }
-        guard let to = values["to"].flatMap(JobStatus.init(rawValue:)) else { return nil }
-        return JobEvent(cursor: id, job: job, change: .status(from: values["from"].flatMap(JobStatus.init(rawValue:)), to: to), at: at)
+        return (values["changes"] ?? "").split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 3, let job = try? JobID(String(parts[0])), let to = JobStatus(rawValue: String(parts[2])) else { return nil }
+            return JobEvent(cursor: id, job: job, change: .status(from: JobStatus(rawValue: String(parts[1])), to: to), at: at)
+        }
     }
 }
 

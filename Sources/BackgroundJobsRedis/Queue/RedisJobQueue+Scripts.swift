@@ -14,9 +14,16 @@ extension RedisJobQueue {
             local function signal(wakeKey)
               if redis.call('LLEN', wakeKey) == 0 then redis.call('RPUSH', wakeKey, 1) end
             end
-            -- Every status change goes to a capped stream; its entry id carries the time.
+            -- Every status change goes to a capped stream, whose entry id carries the time. The changes of one
+            -- script call share one entry (a line "id from to" each): one append per call, not per job.
+            local changes = {}
             local function event(id, from, to)
-              redis.call('XADD', K.events, 'MAXLEN', '~', 10000, '*', 'job', id, 'from', from or '', 'to', to)
+              changes[#changes + 1] = id .. ' ' .. (from or '') .. ' ' .. to
+            end
+            local function flushEvents()
+              if #changes > 0 then
+                redis.call('XADD', K.events, 'MAXLEN', '~', 10000, '*', 'changes', table.concat(changes, '\\n'))
+              end
             end
             local function release(queue, uniqueKey, id)
               local counter = K.unfinished(queue)
@@ -208,8 +215,11 @@ extension RedisJobQueue {
 
             """
 
-        /// A script made of the shared steps and `body`.
-        static func script(_ body: String) -> RedisScript { RedisScript(library + body) }
+        /// A script made of the shared steps and `body`; the status changes `body` records are appended to
+        /// the event stream when it returns.
+        static func script(_ body: String) -> RedisScript {
+            RedisScript(library + "local function main()\n" + body + "\nend\nlocal result = main()\nflushEvents()\nreturn result\n")
+        }
 
         /// Stores new jobs, each in its ready list or the delayed set, each checked on its own: a full
         /// queue or a held unique key refuses that job and writes nothing for it.
@@ -220,14 +230,21 @@ extension RedisJobQueue {
         static let enqueue = script(
             """
             local answers = {}
+            -- Per queue, counted once per call: the unfinished count (for max jobs and the counter), and
+            -- whether the queue is known and its workers were woken.
+            local unfinished, added, woken = {}, {}, {}
             local at = 3
             for i = 1, tonumber(ARGV[2]) do
               local id, queue, priority, maxJobs = ARGV[at], ARGV[at + 1], ARGV[at + 2], tonumber(ARGV[at + 3])
               local uniqueMs, runAt, uniqueKey, count = ARGV[at + 4], ARGV[at + 5], ARGV[at + 6], tonumber(ARGV[at + 7])
               local first = at + 8
               at = first + count
+              if not unfinished[queue] then
+                unfinished[queue] = tonumber(redis.call('GET', K.unfinished(queue)) or '0')
+                added[queue] = 0
+              end
               local holder = uniqueKey ~= '' and redis.call('GET', K.unique(uniqueKey))
-              if maxJobs > 0 and tonumber(redis.call('GET', K.unfinished(queue)) or '0') >= maxJobs then
+              if maxJobs > 0 and unfinished[queue] + added[queue] >= maxJobs then
                 answers[i] = 'F'
               elseif holder then
                 answers[i] = 'D' .. holder
@@ -235,10 +252,26 @@ extension RedisJobQueue {
                 answers[i] = 'X'
               else
                 if uniqueKey ~= '' then redis.call('SET', K.unique(uniqueKey), id, 'PX', uniqueMs) end
-                store(id, queue, priority, runAt, {unpack(ARGV, first, at - 1)})
+                redis.call('HSET', K.data(id), unpack(ARGV, first, at - 1))
+                added[queue] = added[queue] + 1
+                if runAt ~= '0' then
+                  event(id, '', 'scheduled')
+                  schedule(id, queue, runAt, 'scheduled')
+                else
+                  event(id, '', 'pending')
+                  redis.call('LPUSH', K.ready(queue, priority), id)
+                  woken[queue] = true
+                end
                 answers[i] = '1'
               end
             end
+            for queue, count in pairs(added) do
+              if count > 0 then
+                redis.call('INCRBY', K.unfinished(queue), count)
+                redis.call('SADD', K.queues, queue)
+              end
+            end
+            for queue in pairs(woken) do signal(K.wake(queue)) end
             return answers
             """)
 

@@ -55,12 +55,12 @@ public struct RedisJobQueue: JobQueue {
     public func enqueue(_ jobs: [(job: Job, limits: QueueLimits)]) async throws -> [Result<EnqueueOutcome, any Error>] {
         // One script call per chunk: each job is still checked and stored on its own, but the call's fixed
         // cost is shared. Chunks keep one call from holding Redis for long.
-        // Two chunks in flight: the next one is framed while Redis runs the one before.
+        // A few chunks in flight: the next ones are framed while Redis runs the one before.
         let starts = Array(stride(from: 0, to: jobs.count, by: Self.enqueueChunk))
         var chunks = [[Result<EnqueueOutcome, any Error>]](repeating: [], count: starts.count)
         try await withThrowingTaskGroup(of: (Int, [Result<EnqueueOutcome, any Error>]).self) { group in
             for (index, start) in starts.enumerated() {
-                if index >= 2, let (done, outcomes) = try await group.next() { chunks[done] = outcomes }
+                if index >= Self.chunksInFlight, let (done, outcomes) = try await group.next() { chunks[done] = outcomes }
                 let chunk = jobs[start..<min(start + Self.enqueueChunk, jobs.count)]
                 group.addTask { (index, try await enqueueChunk(chunk)) }
             }
@@ -71,6 +71,9 @@ public struct RedisJobQueue: JobQueue {
 
     /// Most jobs one enqueue call stores.
     static let enqueueChunk = 500
+
+    /// Enqueue calls of one batch under way at once.
+    static let chunksInFlight = 4
 
     private func enqueueChunk(
         _ jobs: ArraySlice<(job: Job, limits: QueueLimits)>
