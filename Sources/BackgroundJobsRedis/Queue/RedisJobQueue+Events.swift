@@ -86,7 +86,7 @@ extension RedisJobQueue.Scripts {
         local fields = redis.call('HMGET', KEYS[1], 's', 'w')
         if fields[1] ~= 'processing' or fields[2] ~= ARGV[3] then return 0 end
         redis.call('HSET', KEYS[1], 'g', ARGV[4])
-        redis.call('XADD', K.events, 'MAXLEN', '~', 10000, '*', 'job', ARGV[2], 'progress', ARGV[4])
+        redis.call('XADD', K.events, 'MAXLEN', '~', 1000, '*', 'job', ARGV[2], 'progress', ARGV[4])
         return 1
         """)
 }

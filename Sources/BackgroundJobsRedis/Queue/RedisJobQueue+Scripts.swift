@@ -22,7 +22,7 @@ extension RedisJobQueue {
             end
             local function flushEvents()
               if #changes > 0 then
-                redis.call('XADD', K.events, 'MAXLEN', '~', 10000, '*', 'changes', table.concat(changes, '\\n'))
+                redis.call('XADD', K.events, 'MAXLEN', '~', 1000, '*', 'changes', table.concat(changes, '\\n'))
               end
             end
             local function release(queue, uniqueKey, id)
