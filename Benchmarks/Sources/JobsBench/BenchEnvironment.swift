@@ -19,7 +19,11 @@ struct BenchEnvironment {
         var logger = Logger(label: "jobs-bench")
         logger.logLevel = .warning
         self.logger = logger
-        client = try RedisClient(url: url, logger: logger)
+        var configuration = try RedisConfiguration(url: url)
+        if let connections = ProcessInfo.processInfo.environment["BENCH_CONNECTIONS"].flatMap({ Int($0) }) {
+            configuration.connectionCount = connections
+        }
+        client = RedisClient(configuration: configuration, logger: logger)
         keys = try RedisKeys(prefix: prefix)
         queue = RedisJobQueue(client: client, configuration: try .init(keys: keys), logger: logger)
     }

@@ -8,6 +8,10 @@ extension JobWorkerPool {
         public var queues: QueueSelection
         /// Jobs run at once; by default 5.
         public var concurrency: Int
+        /// Jobs fetched ahead of free slots, so a slot that finishes starts its next job without waiting
+        /// for a round trip; by default as many as `concurrency`. They are held (and safe) in this worker's
+        /// processing list meanwhile, and put back at a shutdown. 0 fetches only for free slots.
+        public var prefetch: Int?
         /// The id of this worker process; `nil` makes one from the host name, process id and a random part,
         /// so a restarted process never takes the identity (and the jobs) of its former self.
         public var workerID: WorkerID?
@@ -44,6 +48,7 @@ extension JobWorkerPool {
         public init(
             queues: QueueSelection? = nil,
             concurrency: Int = 5,
+            prefetch: Int? = nil,
             workerID: WorkerID? = nil,
             heartbeatInterval: Duration = .seconds(5),
             heartbeatTTL: Duration = .seconds(15),
@@ -61,6 +66,7 @@ extension JobWorkerPool {
             // `.strict([.default])` cannot fail: one valid queue.
             self.queues = queues ?? (try! .strict([.default]))
             self.concurrency = concurrency
+            self.prefetch = prefetch
             self.workerID = workerID
             self.heartbeatInterval = heartbeatInterval
             self.heartbeatTTL = heartbeatTTL
@@ -80,6 +86,7 @@ extension JobWorkerPool {
         public func validate() throws(JobError) {
             func fail(_ message: String) -> JobError { JobError(.invalidOptions, message) }
             guard concurrency >= 1 else { throw fail("the worker concurrency must be at least 1") }
+            if let prefetch, prefetch < 0 { throw fail("the prefetch must not be negative") }
             guard heartbeatInterval > .zero, heartbeatTTL > heartbeatInterval else {
                 throw fail("the heartbeat TTL must be longer than the heartbeat interval")
             }

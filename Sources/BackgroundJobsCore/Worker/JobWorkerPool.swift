@@ -104,9 +104,13 @@ public final class JobWorkerPool: WorkerPool {
                         break
                     }
                 }
+                if stopping { state.releaseBuffer() }
                 let batch = state.takePending()
-                let free = stopping ? 0 : state.freeSlots
-                if batch.isEmpty && free == 0 {
+                // Fetch for the free slots and a buffer as deep again, so a slot that finishes takes its next
+                // job at once instead of waiting for a round trip.
+                let depth = configuration.concurrency + (configuration.prefetch ?? configuration.concurrency)
+                let wanted = stopping ? 0 : max(0, depth - state.counts.busy - state.buffered)
+                if batch.isEmpty && wanted == 0 {
                     if let drainDeadline, !cancelledSlots {
                         await state.pause(for: max(.milliseconds(1), drainDeadline - .now))
                     } else {
@@ -121,7 +125,7 @@ public final class JobWorkerPool: WorkerPool {
                         reconcileAt = .now + configuration.reconcileInterval
                     }
                     let (outcomes, fetched) = try await queue.settle(
-                        batch.map { ($0.job, $0.settlement) }, by: worker, fetching: free,
+                        batch.map { ($0.job, $0.settlement) }, by: worker, fetching: wanted,
                         from: configuration.queues.nextOrder(using: &generator), starvationLimit: configuration.starvationLimit,
                         now: Date())
                     if failures > 0 { logger.info("the queue answers again") }
@@ -129,12 +133,12 @@ public final class JobWorkerPool: WorkerPool {
                     state.settled(batch, outcomes)
                     report(batch, outcomes)
                     nextDue = fetched.nextDue
-                    for job in fetched.jobs {
-                        state.started(job.id)
-                        slots.addTask { await self.process(job) }
+                    state.buffer(fetched.jobs)
+                    for _ in 0..<state.slotsToStart() {
+                        slots.addTask { await self.runSlot() }
                     }
                     metrics.workersBusy(state.counts.busy, of: configuration.concurrency)
-                    if !stopping && fetched.jobs.count < free { await waitForWork(until: nextDue) }
+                    if !stopping && fetched.jobs.count < wanted { await waitForWork(until: nextDue) }
                 } catch {
                     // The call may have taken effect with its answer lost: the settlements are sent again
                     // (a second time changes nothing), and jobs it took are found by reconciling.
@@ -146,6 +150,13 @@ public final class JobWorkerPool: WorkerPool {
                     await state.pause(for: Self.backoff(failures))
                 }
             }
+        }
+    }
+
+    /// A slot: runs buffered jobs one after another until none is left.
+    private func runSlot() async {
+        while let job = state.nextJob() {
+            await process(job)
         }
     }
 

@@ -21,8 +21,13 @@ final class WorkerPoolState: Sendable {
     private struct State {
         /// Jobs whose handler runs in a slot.
         var executing: Set<JobID> = []
-        /// Jobs the queue holds for this worker: executing, or finished and not yet settled.
+        /// Jobs the queue holds for this worker: fetched ahead, executing, or finished and not yet settled.
         var held: Set<JobID> = []
+        /// Jobs fetched ahead, in the order they are to run.
+        var buffer: [Job] = []
+        var bufferStart = 0
+        /// Slot tasks alive (each runs buffered jobs until none is left).
+        var slots = 0
         var pending: [Pending] = []
         var stopping = false
         var wakePending = false
@@ -43,21 +48,60 @@ final class WorkerPoolState: Sendable {
     var isStopping: Bool { state.withLock { $0.stopping } }
     /// The jobs the queue holds for this worker, for reconciling its processing list.
     var held: Set<JobID> { state.withLock { $0.held } }
-    var freeSlots: Int { state.withLock { concurrency - $0.executing.count } }
-    var isDrained: Bool { state.withLock { $0.executing.isEmpty && $0.pending.isEmpty } }
+    var freeSlots: Int { state.withLock { concurrency - $0.slots } }
+    var buffered: Int { state.withLock { $0.buffer.count - $0.bufferStart } }
+    var isDrained: Bool { state.withLock { $0.slots == 0 && $0.pending.isEmpty } }
     var counts: (busy: Int, processed: Int, failed: Int) {
         state.withLock { ($0.executing.count, $0.processed, $0.failed) }
     }
 
-    /// Records that a slot runs `id`.
-    func started(_ id: JobID) {
+    /// Adds fetched jobs to the buffer the slots take from.
+    func buffer(_ jobs: [Job]) {
         state.withLock { state in
-            state.executing.insert(id)
-            state.held.insert(id)
+            for job in jobs { state.held.insert(job.id) }
+            state.buffer.append(contentsOf: jobs)
         }
     }
 
-    /// Frees the slot of a finished attempt and queues its settlement; wakes the fetch loop.
+    /// How many slot tasks to start for the buffered jobs, counted as started.
+    func slotsToStart() -> Int {
+        state.withLock { state in
+            let count = min(concurrency - state.slots, state.buffer.count - state.bufferStart)
+            if count > 0 { state.slots += count }
+            return max(0, count)
+        }
+    }
+
+    /// The next buffered job for a slot, marked executing; `nil` ends the slot (none left, or stopping).
+    func nextJob() -> Job? {
+        state.withLock { state in
+            guard !state.stopping, state.bufferStart < state.buffer.count else {
+                state.slots -= 1
+                return nil
+            }
+            let job = state.buffer[state.bufferStart]
+            state.bufferStart += 1
+            if state.bufferStart == state.buffer.count {
+                state.buffer.removeAll(keepingCapacity: true)
+                state.bufferStart = 0
+            }
+            state.executing.insert(job.id)
+            return job
+        }
+    }
+
+    /// Hands the jobs still buffered back to be put back in the queue (at a stop).
+    func releaseBuffer() {
+        state.withLock { state in
+            for job in state.buffer[state.bufferStart...] {
+                state.pending.append(Pending(job: job, settlement: .putBack, duration: .zero))
+            }
+            state.buffer.removeAll()
+            state.bufferStart = 0
+        }
+    }
+
+    /// Records a finished attempt's settlement; wakes the fetch loop.
     func finished(_ pending: Pending) {
         state.withLock { state in
             state.executing.remove(pending.job.id)
@@ -154,11 +198,19 @@ final class WorkerPoolState: Sendable {
         state.withLock { $0.cancellers[id] = canceller }
     }
 
-    /// Stops the running job `id`, if this pool runs it; returns whether it did.
+    /// Stops the job `id` if this pool runs it (or drops it from the buffer, ending it cancelled); returns
+    /// whether it did.
     @discardableResult
     func cancel(_ id: JobID) -> Bool {
-        guard let canceller = state.withLock({ $0.cancellers[id] }) else { return false }
-        canceller()
-        return true
+        let (canceller, dropped) = state.withLock { state -> ((@Sendable () -> Void)?, Bool) in
+            if let canceller = state.cancellers[id] { return (canceller, false) }
+            guard let index = state.buffer[state.bufferStart...].firstIndex(where: { $0.id == id }) else { return (nil, false) }
+            let job = state.buffer.remove(at: index)
+            state.pending.append(Pending(job: job, settlement: .cancelled, duration: .zero))
+            return (nil, true)
+        }
+        if dropped { wake() }
+        canceller?()
+        return canceller != nil || dropped
     }
 }
