@@ -79,8 +79,9 @@ extension RedisJobQueue {
               if redis.call('ZRANGE', K.delayed, 0, 0)[1] == id then signal(K.timerWake) end
             end
             -- The ways a held job leaves its worker. Each returns 0 when the worker does not hold the job.
+            -- The search runs from the tail, where the oldest ids are: those that finish first.
             local function completeOne(processing, id, now, retention, hasResult, result, queue, unique)
-              if redis.call('LREM', processing, 1, id) == 0 then return 0 end
+              if redis.call('LREM', processing, -1, id) == 0 then return 0 end
               local key = K.data(id)
               event(id, 'processing', 'completed')
               -- The worker field stays: on a finished job it tells which worker ran it last.
@@ -96,7 +97,7 @@ extension RedisJobQueue {
             end
             -- A job whose cancel was requested while it ran ends cancelled instead of failing.
             local function failOne(processing, id, now, err, retryAt, deadRetention, queue, unique, completedRetention)
-              if redis.call('LREM', processing, 1, id) == 0 then return 0 end
+              if redis.call('LREM', processing, -1, id) == 0 then return 0 end
               local key = K.data(id)
               redis.call('HSET', key, 'e', err)
               if redis.call('HEXISTS', key, 'x') == 1 then
@@ -115,13 +116,13 @@ extension RedisJobQueue {
               return 2
             end
             local function cancelOne(processing, id, now, retention, queue, unique)
-              if redis.call('LREM', processing, 1, id) == 0 then return 0 end
+              if redis.call('LREM', processing, -1, id) == 0 then return 0 end
               finishCancelled(id, queue, unique, now, retention, 'processing')
               return 1
             end
             -- Back to the front of its ready list, as if never started.
             local function requeueOne(processing, id)
-              if redis.call('LREM', processing, 1, id) == 0 or not makeReady(id, true) then return 0 end
+              if redis.call('LREM', processing, -1, id) == 0 or not makeReady(id, true) then return 0 end
               local key = K.data(id)
               if tonumber(redis.call('HINCRBY', key, 'a', -1)) < 0 then redis.call('HSET', key, 'a', 0) end
               return 1
@@ -152,7 +153,7 @@ extension RedisJobQueue {
                   -- The hash as it was: the worker applies status, start time and attempt itself.
                   local fields = redis.call('HGETALL', key)
                   if #fields == 0 then
-                    redis.call('LREM', processing, 1, id)
+                    redis.call('LREM', processing, -1, id)
                   else
                     local attempts = 0
                     for i = 1, #fields, 2 do
