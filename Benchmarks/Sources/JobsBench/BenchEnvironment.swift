@@ -176,6 +176,24 @@ struct ScenarioResult {
     }
 }
 
+/// Runs a scenario `runs` times, each against a fresh environment that is cleaned up and closed after it.
+func repeated(_ runs: Int, url: String, _ scenario: (BenchEnvironment) async throws -> ScenarioResult) async throws -> [ScenarioResult] {
+    var results: [ScenarioResult] = []
+    for _ in 0..<runs {
+        let bench = try BenchEnvironment(url: url)
+        do {
+            results.append(try await scenario(bench))
+        } catch {
+            try? await bench.cleanUp()
+            await bench.client.close()
+            throw error
+        }
+        try await bench.cleanUp()
+        await bench.client.close()
+    }
+    return results
+}
+
 /// The median run of several, by throughput (or by the value `key` picks).
 func medianRun(_ runs: [ScenarioResult], by key: (ScenarioResult) -> Double = { $0.seconds }) -> ScenarioResult {
     runs.sorted { key($0) < key($1) }[runs.count / 2]

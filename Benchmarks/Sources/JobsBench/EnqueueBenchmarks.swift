@@ -11,9 +11,7 @@ struct EnqueueBulkBenchmark: AsyncParsableCommand {
     @Option(help: "Jobs per batch call.") var batch: Int = 1000
 
     func run() async throws {
-        var results: [ScenarioResult] = []
-        for _ in 0..<common.runs {
-            let bench = try BenchEnvironment(url: common.redisURL)
+        let results = try await repeated(common.runs, url: common.redisURL) { bench in
             let service = JobService(queue: bench.queue)
             let payloads = Array(repeating: BenchPayload(), count: batch)
             let before = try await bench.redisTotals()
@@ -27,13 +25,10 @@ struct EnqueueBulkBenchmark: AsyncParsableCommand {
             let seconds = (clock.now - start).timeInterval
             let after = try await bench.redisTotals()
             let pending = try await bench.queue.counts(of: .default).totalPending
-            try await bench.cleanUp()
-            await bench.client.close()
-            results.append(
-                ScenarioResult(
-                    scenario: "enqueue-bulk", jobs: jobs, seconds: seconds,
-                    commandsPerJob: Double(after.commands - before.commands) / Double(jobs),
-                    bytesPerJob: Double(after.bytes - before.bytes) / Double(jobs), lost: jobs - min(stored, pending), duplicated: max(0, pending - jobs)))
+            return ScenarioResult(
+                scenario: "enqueue-bulk", jobs: jobs, seconds: seconds,
+                commandsPerJob: Double(after.commands - before.commands) / Double(jobs),
+                bytesPerJob: Double(after.bytes - before.bytes) / Double(jobs), lost: jobs - min(stored, pending), duplicated: max(0, pending - jobs))
         }
         medianRun(results).print()
     }
@@ -48,9 +43,7 @@ struct EnqueueSingleBenchmark: AsyncParsableCommand {
     @Option(help: "Concurrent submitting tasks.") var tasks: Int = 50
 
     func run() async throws {
-        var results: [ScenarioResult] = []
-        for _ in 0..<common.runs {
-            let bench = try BenchEnvironment(url: common.redisURL)
+        let results = try await repeated(common.runs, url: common.redisURL) { bench in
             let service = JobService(queue: bench.queue)
             let before = try await bench.redisTotals()
             let clock = ContinuousClock()
@@ -71,14 +64,11 @@ struct EnqueueSingleBenchmark: AsyncParsableCommand {
             let seconds = (clock.now - start).timeInterval
             let after = try await bench.redisTotals()
             let pending = try await bench.queue.counts(of: .default).totalPending
-            try await bench.cleanUp()
-            await bench.client.close()
-            results.append(
-                ScenarioResult(
-                    scenario: "enqueue-single", jobs: jobs, seconds: seconds,
-                    commandsPerJob: Double(after.commands - before.commands) / Double(jobs),
-                    bytesPerJob: Double(after.bytes - before.bytes) / Double(jobs), lost: jobs - min(stored, pending),
-                    duplicated: max(0, pending - jobs), extra: ["tasks": tasks]))
+            return ScenarioResult(
+                scenario: "enqueue-single", jobs: jobs, seconds: seconds,
+                commandsPerJob: Double(after.commands - before.commands) / Double(jobs),
+                bytesPerJob: Double(after.bytes - before.bytes) / Double(jobs), lost: jobs - min(stored, pending),
+                duplicated: max(0, pending - jobs), extra: ["tasks": tasks])
         }
         medianRun(results).print()
     }
@@ -92,9 +82,7 @@ struct MemoryBenchmark: AsyncParsableCommand {
     @Option(help: "Jobs to queue.") var jobs: Int = 50_000
 
     func run() async throws {
-        var results: [ScenarioResult] = []
-        for _ in 0..<common.runs {
-            let bench = try BenchEnvironment(url: common.redisURL)
+        let results = try await repeated(common.runs, url: common.redisURL) { bench in
             let service = JobService(queue: bench.queue)
             // The first job creates the queue's lists and sets; count what each further job adds.
             _ = try await service.submit(BenchEnvironment.job, BenchPayload())
@@ -107,12 +95,10 @@ struct MemoryBenchmark: AsyncParsableCommand {
             let stream = try await bench.client.send("MEMORY", "USAGE", bench.keys.events).int ?? 0
             let after = try await bench.usedMemory() - stream
             let pending = try await bench.queue.counts(of: .default).totalPending
-            try await bench.cleanUp()
-            await bench.client.close()
             var result = ScenarioResult(scenario: "memory", jobs: jobs, seconds: 0, lost: jobs + 1 - pending)
             result.extra["bytes_per_job"] = Double(after - before) / Double(jobs)
             result.extra["event_stream_bytes"] = stream
-            results.append(result)
+            return result
         }
         medianRun(results, by: { $0.extra["bytes_per_job"] as? Double ?? 0 }).print()
     }

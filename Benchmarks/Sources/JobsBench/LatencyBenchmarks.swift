@@ -12,9 +12,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
     @Option(help: "Job slots of the worker pool.") var concurrency: Int = 10
 
     func run() async throws {
-        var results: [ScenarioResult] = []
-        for _ in 0..<common.runs {
-            let bench = try BenchEnvironment(url: common.redisURL)
+        let results = try await repeated(common.runs, url: common.redisURL) { bench in
             let latency = LatencyRecorder()
             let service = JobService(queue: bench.queue)
             let (jobs, rate) = (self.jobs, self.rate)
@@ -37,13 +35,10 @@ struct LatencyBenchmark: AsyncParsableCommand {
                 try await group.waitForAll()
             }
             let delivery = try await bench.deliveryCounts(total: jobs)
-            try await bench.cleanUp()
-            await bench.client.close()
             let percentiles = latency.percentiles
-            results.append(
-                ScenarioResult(
-                    scenario: "latency", jobs: jobs, seconds: Double(jobs) / Double(rate), p50: percentiles.p50, p90: percentiles.p90,
-                    p99: percentiles.p99, lost: delivery.lost, duplicated: delivery.duplicated, extra: ["rate": rate]))
+            return ScenarioResult(
+                scenario: "latency", jobs: jobs, seconds: Double(jobs) / Double(rate), p50: percentiles.p50, p90: percentiles.p90,
+                p99: percentiles.p99, lost: delivery.lost, duplicated: delivery.duplicated, extra: ["rate": rate])
         }
         medianRun(results, by: { $0.p99 ?? 0 }).print()
     }
@@ -59,9 +54,7 @@ struct DelayedBenchmark: AsyncParsableCommand {
     @Option(help: "Job slots of the worker pool.") var concurrency: Int = 10
 
     func run() async throws {
-        var results: [ScenarioResult] = []
-        for _ in 0..<common.runs {
-            let bench = try BenchEnvironment(url: common.redisURL)
+        let results = try await repeated(common.runs, url: common.redisURL) { bench in
             let lateness = LatencyRecorder()
             let service = JobService(queue: bench.queue)
             let jobs = self.jobs
@@ -79,13 +72,10 @@ struct DelayedBenchmark: AsyncParsableCommand {
                 (try await client.send("GET", doneKey).string.flatMap { Int($0) } ?? 0) >= jobs
             }
             let delivery = try await bench.deliveryCounts(total: jobs)
-            try await bench.cleanUp()
-            await bench.client.close()
             let percentiles = lateness.percentiles
-            results.append(
-                ScenarioResult(
-                    scenario: "delayed", jobs: jobs, seconds: Double(span), p50: percentiles.p50, p90: percentiles.p90, p99: percentiles.p99,
-                    lost: delivery.lost, duplicated: delivery.duplicated))
+            return ScenarioResult(
+                scenario: "delayed", jobs: jobs, seconds: Double(span), p50: percentiles.p50, p90: percentiles.p90, p99: percentiles.p99,
+                lost: delivery.lost, duplicated: delivery.duplicated)
         }
         medianRun(results, by: { $0.p99 ?? 0 }).print()
     }

@@ -25,14 +25,11 @@ struct ProcessBenchmark: AsyncParsableCommand {
     var processes: Int = 1
 
     func run() async throws {
-        var results: [ScenarioResult] = []
-        for _ in 0..<common.runs { results.append(try await once()) }
+        let results = try await repeated(common.runs, url: common.redisURL, once)
         medianRun(results, by: { -Double($0.jobs) / $0.seconds }).print()
     }
 
-    func once() async throws -> ScenarioResult {
-        let bench = try BenchEnvironment(url: common.redisURL)
-        defer { Task { [bench] in try? await bench.cleanUp(); await bench.client.close() } }
+    func once(_ bench: BenchEnvironment) async throws -> ScenarioResult {
         for start in stride(from: 0, to: jobs, by: 1000) {
             let batch = (start..<min(start + 1000, jobs)).map { _ in (bench.job(), QueueLimits()) }
             _ = try await bench.queue.enqueue(batch)
@@ -59,7 +56,6 @@ struct ProcessBenchmark: AsyncParsableCommand {
         let after = try await bench.redisTotals()
         let seconds = try await bench.processingSeconds()
         let delivery = try await bench.deliveryCounts(total: total)
-        try await bench.cleanUp()
         return ScenarioResult(
             scenario: "process", jobs: total, seconds: seconds,
             commandsPerJob: Double(after.commands - before.commands) / Double(total),

@@ -199,19 +199,24 @@ extension RedisJobQueue {
               local nextDue = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')
               return {nextDue[2] or -1, taken}
             end
-            -- A new job: stored, counted, and ready or waiting.
-            local function store(id, queue, priority, runAt, fields)
-              redis.call('HSET', K.data(id), unpack(fields))
-              redis.call('INCR', K.unfinished(queue))
-              redis.call('SADD', K.queues, queue)
+            -- A new job, stored and put in its ready list or the delayed set; ARGV[first..last] are its
+            -- field/value items. Returns whether it is ready. The caller counts it under its queue.
+            local function storeJob(id, queue, priority, runAt, first, last)
+              redis.call('HSET', K.data(id), unpack(ARGV, first, last))
               if runAt ~= '0' then
                 event(id, '', 'scheduled')
                 schedule(id, queue, runAt, 'scheduled')
-              else
-                event(id, '', 'pending')
-                redis.call('LPUSH', K.ready(queue, priority), id)
-                signal(K.wake(queue))
+                return false
               end
+              event(id, '', 'pending')
+              redis.call('LPUSH', K.ready(queue, priority), id)
+              return true
+            end
+            -- Counts new jobs under their queue, and wakes its workers when some are ready.
+            local function admitted(queue, count, ready)
+              redis.call('INCRBY', K.unfinished(queue), count)
+              redis.call('SADD', K.queues, queue)
+              if ready then signal(K.wake(queue)) end
             end
 
             """
@@ -253,26 +258,14 @@ extension RedisJobQueue {
                 answers[i] = 'X'
               else
                 if uniqueKey ~= '' then redis.call('SET', K.unique(uniqueKey), id, 'PX', uniqueMs) end
-                redis.call('HSET', K.data(id), unpack(ARGV, first, at - 1))
+                if storeJob(id, queue, priority, runAt, first, at - 1) then woken[queue] = true end
                 added[queue] = added[queue] + 1
-                if runAt ~= '0' then
-                  event(id, '', 'scheduled')
-                  schedule(id, queue, runAt, 'scheduled')
-                else
-                  event(id, '', 'pending')
-                  redis.call('LPUSH', K.ready(queue, priority), id)
-                  woken[queue] = true
-                end
                 answers[i] = '1'
               end
             end
             for queue, count in pairs(added) do
-              if count > 0 then
-                redis.call('INCRBY', K.unfinished(queue), count)
-                redis.call('SADD', K.queues, queue)
-              end
+              if count > 0 then admitted(queue, count, woken[queue]) end
             end
-            for queue in pairs(woken) do signal(K.wake(queue)) end
             return answers
             """)
 

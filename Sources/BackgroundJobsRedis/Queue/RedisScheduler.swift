@@ -198,7 +198,10 @@ extension RedisScheduler {
         else
           redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
         end
-        if #ARGV > 4 then store(ARGV[5], ARGV[6], ARGV[7], '0', {unpack(ARGV, 8)}) end
+        if #ARGV > 4 then
+          storeJob(ARGV[5], ARGV[6], ARGV[7], '0', 8, #ARGV)
+          admitted(ARGV[6], 1, true)
+        end
         return 1
         """)
 }
