@@ -24,6 +24,13 @@ struct JobWorkerPoolTests {
         return Job(id: JobID.generate(at: now), name: name, payload: Array(payload.utf8), options: options, maxRetries: 3, createdAt: now)
     }
 
+    /// A registry whose `echo` handler records each run in `log`.
+    static func echoRegistry(recordingIn log: RunLog) -> JobRegistry {
+        var registry = JobRegistry()
+        registry.register(echo) { _, context in log.record(context.job.id) }
+        return registry
+    }
+
     static func pool(
         _ queue: any JobQueue, _ registry: JobRegistry, configure: (inout JobWorkerPool.Configuration) -> Void = { _ in }
     ) throws -> JobWorkerPool {
@@ -38,8 +45,7 @@ struct JobWorkerPoolTests {
     func tenThousand() async throws {
         try await SharedRedis.withQueue { queue, client, keys in
             let log = RunLog()
-            var registry = JobRegistry()
-            registry.register(Self.echo) { _, context in log.record(context.job.id) }
+            let registry = Self.echoRegistry(recordingIn: log)
             let jobs = (0..<10_000).map { _ in Self.job() }
             for chunk in stride(from: 0, to: jobs.count, by: 1000) {
                 let outcomes = try await queue.enqueue(jobs[chunk..<min(chunk + 1000, jobs.count)].map { ($0, QueueLimits()) })
@@ -84,8 +90,7 @@ struct JobWorkerPoolTests {
     func priorityOrder() async throws {
         try await SharedRedis.withQueue { queue, _, _ in
             let log = RunLog()
-            var registry = JobRegistry()
-            registry.register(Self.echo) { _, context in log.record(context.job.id) }
+            let registry = Self.echoRegistry(recordingIn: log)
             let jobs = [JobPriority.low, .normal, .critical, .high, .low, .critical, .normal].map { Self.job(priority: $0) }
             for job in jobs { _ = try await queue.enqueue(job, limits: QueueLimits()) }
             let pool = try Self.pool(queue, registry) { $0.concurrency = 1 }
@@ -101,8 +106,7 @@ struct JobWorkerPoolTests {
     func antiStarvation(enabled: Bool) async throws {
         try await SharedRedis.withQueue { queue, _, _ in
             let log = RunLog()
-            var registry = JobRegistry()
-            registry.register(Self.echo) { _, context in log.record(context.job.id) }
+            let registry = Self.echoRegistry(recordingIn: log)
             let old = Self.job(priority: .low, at: Date().addingTimeInterval(-30))
             let urgent = (0..<3).map { _ in Self.job(priority: .critical) }
             for job in [old] + urgent { _ = try await queue.enqueue(job, limits: QueueLimits()) }
@@ -191,8 +195,7 @@ struct JobWorkerPoolTests {
     func badInput() async throws {
         try await SharedRedis.withQueue { queue, client, keys in
             let log = RunLog()
-            var registry = JobRegistry()
-            registry.register(Self.echo) { _, context in log.record(context.job.id) }
+            let registry = Self.echoRegistry(recordingIn: log)
             let malformed = Self.job(payload: #"{"text":42}"#)
             let unknown = Self.job("nobody")
             let good = Self.job()
@@ -225,8 +228,7 @@ struct JobWorkerPoolTests {
             let keys = try RedisKeys(prefix: String(prefix.dropLast()))
             let queue = RedisJobQueue(client: client, configuration: try .init(keys: keys), logger: SharedRedis.logger)
             let log = RunLog()
-            var registry = JobRegistry()
-            registry.register(Self.echo) { _, context in log.record(context.job.id) }
+            let registry = Self.echoRegistry(recordingIn: log)
             let pool = try Self.pool(queue, registry) { $0.idleTimeout = .seconds(60) }
             try await withRunning([pool], logger: SharedRedis.logger) {
                 // Let the pool go idle in its blocking wait first.

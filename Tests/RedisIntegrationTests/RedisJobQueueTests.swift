@@ -8,20 +8,6 @@ import Testing
 struct RedisJobQueueTests {
     let worker: WorkerID = try! WorkerID("worker-1")
 
-    @Test("an enqueued job reads back with every field")
-    func roundTrip() async throws {
-        try await SharedRedis.withQueue { queue, _, _ in
-            let now = Date(timeIntervalSince1970: 1_790_000_000.123)
-            let options = JobOptions(queue: "email", priority: .high, maxRetries: 7, timeout: .milliseconds(2500), uniqueKey: "welcome:42")
-            let job = Job(id: JobID.generate(at: now), name: "email", payload: Array(#"{"to":"a@b.c"}"#.utf8), options: options, maxRetries: 3, createdAt: now)
-            #expect(try await queue.enqueue(job, limits: QueueLimits()) == .enqueued)
-            let stored = try #require(try await queue.job(job.id))
-            #expect(stored == job)
-            #expect(stored.status == .pending)
-            #expect(try await queue.job(JobID.generate(at: now)) == nil)
-        }
-    }
-
     @Test("jobs are fetched most urgent first, first in first out within a priority, into the worker's list")
     func priorityOrder() async throws {
         try await SharedRedis.withQueue { queue, client, keys in
@@ -41,19 +27,6 @@ struct RedisJobQueueTests {
             let rest = try await queue.fetch(for: worker, from: ["default"], limit: 10, now: now).jobs
             #expect(rest.map(\.id) == ids[.low]!)
             #expect(try await queue.fetch(for: worker, from: ["default"], limit: 10, now: now).jobs.isEmpty)
-        }
-    }
-
-    @Test("queues are served in the order given")
-    func queueOrder() async throws {
-        try await SharedRedis.withQueue { queue, _, _ in
-            let now = Date()
-            let bulk = Self.job(queue: "bulk", priority: .critical, at: now)
-            let urgent = Self.job(queue: "urgent", priority: .low, at: now)
-            _ = try await queue.enqueue(bulk, limits: QueueLimits())
-            _ = try await queue.enqueue(urgent, limits: QueueLimits())
-            let fetched = try await queue.fetch(for: worker, from: ["urgent", "bulk"], limit: 2, now: now).jobs
-            #expect(fetched.map(\.id) == [urgent.id, bulk.id])
         }
     }
 
