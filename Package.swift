@@ -20,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         .target(
@@ -61,6 +62,9 @@ let package = Package(
                 "BackgroundJobsCore",
                 "BackgroundJobsDomain",
                 "BackgroundJobsRedis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -78,6 +82,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BackgroundJobsTests",
+            dependencies: ["BackgroundJobs"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -105,6 +114,7 @@ let package = Package(
                 "BackgroundJobsDomain",
                 "BackgroundJobsRedis",
                 "BackgroundJobsTesting",
+                "BackgroundJobs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -70,21 +70,19 @@ public struct Schedule: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Reads `30s`, `5m`, `1h30m`, `2d`: whole numbers with units d, h, m, s, ms.
+    /// Reads the interval of `@every`, at least one second.
     private static func interval(_ text: String) throws(JobError) -> Int64 {
-        let units: [(String, Int64)] = [("ms", 1), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)]
-        var rest = Substring(text.trimmingCharacters(in: .whitespaces))
-        var total: Int64 = 0
-        guard !rest.isEmpty else { throw JobError(.invalidOptions, "@every needs an interval such as 30s, 5m or 1h") }
-        while !rest.isEmpty {
-            let digits = rest.prefix { $0.isASCII && $0.isNumber }
-            guard let number = Int64(digits), let unit = units.first(where: { rest.dropFirst(digits.count).hasPrefix($0.0) }) else {
-                throw JobError(.invalidOptions, "the interval \(text.debugDescription) is not like 30s, 5m, 1h30m or 500ms")
-            }
-            total += number * unit.1
-            rest = rest.dropFirst(digits.count + unit.0.count)
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw JobError(.invalidOptions, "@every needs an interval such as 30s, 5m or 1h")
         }
-        guard total >= 1000 else { throw JobError(.invalidOptions, "an @every interval must be at least one second") }
-        return total
+        let duration: Duration
+        do {
+            duration = try Duration.parse(text)
+        } catch {
+            throw JobError(.invalidOptions, "the interval \(text.debugDescription) is not like 30s, 5m, 1h30m or 500ms")
+        }
+        let milliseconds = Int64(duration.timeInterval * 1000)
+        guard milliseconds >= 1000 else { throw JobError(.invalidOptions, "an @every interval must be at least one second") }
+        return milliseconds
     }
 }

@@ -1,0 +1,69 @@
+import BackgroundJobs
+import Foundation
+import Testing
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    static var shippedFile: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("configs/jobs.yaml").path
+    }
+
+    @Test("configs/jobs.yaml reads as seed 003's defaults")
+    func shippedFile() throws {
+        let yaml = try String(contentsOfFile: Self.shippedFile, encoding: .utf8)
+        let configuration = try JobSystemConfiguration(yaml: yaml, source: "configs/jobs.yaml")
+        #expect(configuration.enabled)
+        #expect(configuration.redis.effectiveURL == "redis://localhost:6379/0")
+        #expect(configuration.workerPool.workerCount == 5)
+        #expect(configuration.workerPool.maxRetries == 3)
+        #expect(configuration.workerPool.retryDelay == .seconds(5))
+        #expect(configuration.scheduler.cleanupInterval == .seconds(60))
+        #expect(configuration.metrics.collectionInterval == .seconds(30))
+        #expect(configuration.queues.map(\.name) == ["default", "email", "file_processing", "cleanup"])
+        #expect(configuration.queues[1].priorities == [.normal, .high])
+        #expect(configuration.queues[2].maxJobs == 100)
+        #expect(configuration.servedQueues == ["default", "email", "file_processing", "cleanup"])
+    }
+
+    @Test("a bad file stops with the key and its line", arguments: [
+        ("jobs:\n  worker_pool:\n    worker_cont: 5\n", "test.yaml: jobs.worker_pool.worker_cont (line 3) is not a known key (known here: max_retries, queues, retry_delay, shutdown_timeout, worker_count)"),
+        ("jobs:\n  worker_pool:\n    worker_count: five\n", "test.yaml: jobs.worker_pool.worker_count (line 3) must be a whole number"),
+        ("jobs:\n  scheduler:\n    cleanup_interval: \"1 minute\"\n", "test.yaml: jobs.scheduler.cleanup_interval (line 3) must be a duration such as \"500ms\", \"30s\", \"5m\" or \"1h30m\", not \"1 minute\""),
+        ("jobs:\n  metrics:\n    enabled: maybe\n", "test.yaml: jobs.metrics.enabled (line 3) must be true or false"),
+        ("queues:\n  email:\n    priority_levels: [\"urgent\"]\n", "test.yaml: queues.email.priority_levels (line 3) has \"urgent\"; use low, normal, high or critical"),
+        ("queues:\n  \"bad name\":\n    max_jobs: 5\n", "test.yaml: queues.bad name (line 2) is not a queue name: the queue name \"bad name\" may only contain letters, digits, '_', '-' and '.'"),
+        ("jobs: [1, 2]\n", "test.yaml: jobs (line 1) must be a mapping of keys to values"),
+        ("colour: blue\n", "test.yaml: colour (line 1) is not a known key (known here: jobs, queues)"),
+    ])
+    func refused(yaml: String, message: String) {
+        #expect(throws: ConfigurationError.self) { try JobSystemConfiguration(yaml: yaml, source: "test.yaml") }
+        do {
+            _ = try JobSystemConfiguration(yaml: yaml, source: "test.yaml")
+        } catch {
+            #expect(error.message == message)
+        }
+    }
+
+    @Test("environment variables override the file, and a bad one is named")
+    func environment() throws {
+        let base = try JobSystemConfiguration(yaml: "jobs:\n  worker_pool:\n    worker_count: 5\n")
+        let overridden = try base.applyingEnvironment([
+            "REDIS_URL": "redis://cache:6380/2", "JOBS_WORKER_COUNT": "12", "JOBS_RETRY_DELAY": "750ms",
+            "JOBS_SCHEDULER_ENABLED": "false", "UNRELATED": "x",
+        ])
+        #expect(overridden.redis.effectiveURL == "redis://cache:6380/2")
+        #expect(overridden.workerPool.workerCount == 12)
+        #expect(overridden.workerPool.retryDelay == .milliseconds(750))
+        #expect(overridden.scheduler.enabled == false)
+        #expect(throws: ConfigurationError("the environment variable JOBS_WORKER_COUNT must be a whole number from 1 to 10000, not \"many\"")) {
+            try base.applyingEnvironment(["JOBS_WORKER_COUNT": "many"])
+        }
+    }
+
+    @Test("addr, password and db make the URL, the password escaped")
+    func redisURL() throws {
+        let configuration = try JobSystemConfiguration(yaml: "jobs:\n  redis:\n    addr: \"10.0.0.5:6390\"\n    password: \"p@ss word\"\n    db: 3\n")
+        #expect(configuration.redis.effectiveURL == "redis://:p%40ss%20word@10.0.0.5:6390/3")
+    }
+}
