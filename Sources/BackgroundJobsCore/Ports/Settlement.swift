@@ -10,8 +10,8 @@ public import Foundation
 public enum Settlement: Sendable, Hashable {
     /// The handler returned; `result` is its encoded output.
     case completed(result: [UInt8]?)
-    /// The attempt failed: retried at `retryAt`, or dead without one.
-    case failed(error: String, retryAt: Date?)
+    /// The attempt failed at `at`: retried at `retryAt`, or dead without one.
+    case failed(error: String, retryAt: Date?, at: Date)
     /// The job's cancel was requested and its handler stopped.
     case cancelled
     /// The worker stopped before the job ended (a shutdown): it runs again, its attempt undone.
@@ -46,8 +46,8 @@ extension JobQueue {
             switch settlement {
             case .completed(let result):
                 outcomes.append(try await complete(job, by: worker, result: result, now: now) ? .completed : .notHeld)
-            case .failed(let error, let retryAt):
-                switch try await fail(job, by: worker, error: error, retryAt: retryAt, now: now) {
+            case .failed(let error, let retryAt, let failedAt):
+                switch try await fail(job, by: worker, error: error, retryAt: retryAt, now: failedAt) {
                 case .willRetry: outcomes.append(.willRetry)
                 case .dead: outcomes.append(.dead)
                 case .cancelled: outcomes.append(.cancelled)

@@ -93,13 +93,14 @@ extension JobWorkerPool {
     /// How a failed attempt is recorded: a retry after the backoff of the job type's policy while retries
     /// are left and the failure is retryable, else dead.
     private func failure(of job: Job, reason: String, retryable: Bool, context: JobContext) -> Settlement {
+        let now = Date()
         var retryAt: Date?
         if retryable && job.hasRetriesLeft {
             let policy = registry.retryPolicy(for: job.name) ?? configuration.retry
             var generator = SystemRandomNumberGenerator()
-            retryAt = Date().addingTimeInterval(policy.delay(forRetry: job.attempts, using: &generator).timeInterval)
+            retryAt = now.addingTimeInterval(policy.delay(forRetry: job.attempts, using: &generator).timeInterval)
         }
         context.logger.debug("job failed", metadata: ["reason": "\(reason)", "retry_at": "\(retryAt.map { "\($0)" } ?? "never")"])
-        return .failed(error: reason, retryAt: retryAt)
+        return .failed(error: reason, retryAt: retryAt, at: now)
     }
 }

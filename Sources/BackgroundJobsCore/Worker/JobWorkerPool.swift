@@ -189,7 +189,8 @@ public final class JobWorkerPool: WorkerPool {
         }
         guard timeout > .zero else { return }
         // The blocking call is not cancellable, so it runs on its own and the loop waits for a signal;
-        // one under way already will signal when it ends.
+        // one under way already will signal when it ends. The loop's own timer bounds the wait as well:
+        // a blocking call begun earlier, with a longer timeout, must not hold back a job that falls due.
         if state.beginBlockingWait() {
             let queues = configuration.queues.queues
             Task {
@@ -202,7 +203,7 @@ public final class JobWorkerPool: WorkerPool {
                 self.state.endBlockingWait()
             }
         }
-        await state.waitForWake()
+        await state.pause(for: timeout)
     }
 
     private static func backoff(_ failures: Int) -> Duration {

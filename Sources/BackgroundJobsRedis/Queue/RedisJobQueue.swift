@@ -161,7 +161,7 @@ public struct RedisJobQueue: JobQueue {
             case .completed(let result):
                 arguments.append(result ?? [])
                 arguments.append(result == nil ? 0 : 1)
-            case .failed(let error, let retryAt):
+            case .failed(let error, let retryAt, _):
                 arguments.append(error)
                 arguments.append(retryAt.map(RedisJobCodec.milliseconds) ?? 0)
             case .cancelled, .putBack:
