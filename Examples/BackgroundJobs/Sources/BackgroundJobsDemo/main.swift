@@ -68,9 +68,15 @@ do {
         guard let job = try await queue.job(id) else { continue }
         let detail = job.lastError.map { " (last error: \($0))" } ?? ""
         print("\(job.id)  \(job.name)  \(job.priority)  \(job.status) after \(job.attempts) attempt(s)\(detail)")
-        _ = try await client.send("DEL", keys.data(id))
     }
-    _ = try await client.send("DEL", keys.dead(.default), keys.wake(.default), keys.timerWake)
+    // The demo's keys live under a prefix of its own: delete them all.
+    var cursor = "0"
+    repeat {
+        let reply = try await client.send("SCAN", cursor, "MATCH", "\(keys.prefix):*", "COUNT", 1000)
+        cursor = reply.array?.first?.string ?? "0"
+        let names = reply.array?.last?.array?.compactMap(\.bytes) ?? []
+        if !names.isEmpty { _ = try await client.send(RedisCommand("UNLINK", arguments: names)) }
+    } while cursor != "0"
     await client.close()
 } catch {
     logger.error("The demo failed", metadata: ["error": "\(error)"])
