@@ -4,7 +4,7 @@
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: demo test build deps bench clean
+.PHONY: demo test build deps test-deps bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -12,7 +12,11 @@ deps:
 build: deps
 	$(SWIFT) build
 
-test: deps
+# The tests also check the metrics output with promtool, from Debian's prometheus package.
+test-deps:
+	@scripts/install-deps.sh prometheus
+
+test: test-deps
 	$(SWIFT) build --build-tests
 	scripts/with-redis.sh $(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
 

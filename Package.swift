@@ -16,11 +16,13 @@ let package = Package(
         .library(name: "BackgroundJobs", targets: ["BackgroundJobs"]),
         .library(name: "BackgroundJobsRedis", targets: ["BackgroundJobsRedis"]),
         .library(name: "BackgroundJobsTesting", targets: ["BackgroundJobsTesting"]),
+        .library(name: "BackgroundJobsPrometheus", targets: ["BackgroundJobsPrometheus"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
     ],
     targets: [
         .target(
@@ -32,6 +34,17 @@ let package = Package(
             dependencies: [
                 "BackgroundJobsDomain",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BackgroundJobsPrometheus",
+            dependencies: [
+                "BackgroundJobsCore",
+                "BackgroundJobsDomain",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -61,8 +74,10 @@ let package = Package(
             dependencies: [
                 "BackgroundJobsCore",
                 "BackgroundJobsDomain",
+                "BackgroundJobsPrometheus",
                 "BackgroundJobsRedis",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -81,6 +96,18 @@ let package = Package(
                 "BackgroundJobsTesting",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BackgroundJobsPrometheusTests",
+            dependencies: [
+                "BackgroundJobsPrometheus",
+                "BackgroundJobsCore",
+                "BackgroundJobsDomain",
+                "BackgroundJobsTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,7 +1,9 @@
 public import BackgroundJobsCore
 public import BackgroundJobsDomain
+public import BackgroundJobsPrometheus
 public import BackgroundJobsRedis
 public import Logging
+public import Prometheus
 public import ServiceLifecycle
 
 /// The hand-written container: builds every part of a job system from one configuration, and lists the
@@ -39,21 +41,30 @@ public struct JobSystem: Sendable {
     public let recurring: RecurringJobService?
     /// Trims finished jobs past their retention, for the worker roles.
     public let sweeper: RetentionSweeper?
+    /// The metrics, when enabled: serve `metrics.registry.emitToString()` at `/metrics`.
+    public let metrics: PrometheusJobMetrics?
+    /// Reads queue sizes into the metrics every `collection_interval`, when metrics are enabled.
+    public let collector: QueueSizeCollector?
 
     /// The long-running parts, in the order a `ServiceGroup` should start them (and stop them in reverse).
     public var services: [any Service] {
         var services: [any Service] = []
+        if let collector { services.append(collector) }
         if let sweeper { services.append(sweeper) }
         if let recurring { services.append(recurring) }
         if let pool { services.append(pool) }
         return services
     }
 
-    /// Builds a job system on Redis from `configuration`, running the handlers of `registry`.
+    /// Builds a job system on Redis from `configuration`, running the handlers of `registry`; metrics, when
+    /// enabled, go to `prometheus`.
     public static func live(
         configuration: JobSystemConfiguration, registry: JobRegistry, role: Role = .all,
-        metrics: any JobMetrics = NoJobMetrics(), logger: Logger
+        prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger
     ) throws -> JobSystem {
+        let prometheusMetrics =
+            configuration.metrics.enabled ? PrometheusJobMetrics(registry: prometheus, namespace: configuration.metrics.namespace) : nil
+        let metrics: any JobMetrics = prometheusMetrics ?? NoJobMetrics()
         let client = try RedisClient(url: configuration.redis.effectiveURL, logger: logger)
         let keys = try RedisKeys(prefix: configuration.redis.keyPrefix)
         let queue = RedisJobQueue(client: client, configuration: try .init(keys: keys), logger: logger)
@@ -79,9 +90,12 @@ public struct JobSystem: Sendable {
                 configuration: .init(defaultMaxRetries: configuration.workerPool.maxRetries), metrics: metrics, logger: logger)
             : nil
         let sweeper = runsWorkers ? RetentionSweeper(queue: queue, interval: configuration.scheduler.cleanupInterval, logger: logger) : nil
+        let collector = prometheusMetrics.map {
+            QueueSizeCollector(queue: queue, metrics: $0, interval: configuration.metrics.collectionInterval, logger: logger)
+        }
         return JobSystem(
             configuration: configuration, client: client, queue: queue, scheduler: scheduler, service: service, pool: pool,
-            recurring: recurring, sweeper: sweeper)
+            recurring: recurring, sweeper: sweeper, metrics: prometheusMetrics, collector: collector)
     }
 
     /// Closes the Redis connections, after the services have stopped.

@@ -22,7 +22,7 @@ struct JobSystemTests {
         var registry = JobRegistry()
         registry.register(Self.greet) { _, context in done.record(context.job.id) }
         let system = try JobSystem.live(configuration: Self.configuration(prefix: prefix), registry: registry, logger: SharedRedis.logger)
-        #expect(system.services.count == 3, "sweeper, recurring jobs and the worker pool")
+        #expect(system.services.count == 4, "metrics collector, sweeper, recurring jobs and the worker pool")
         try await withRunning(system.services, logger: SharedRedis.logger) {
             guard case .submitted(let id) = try await system.service.submit(Self.greet, Greeting(name: "Ada"), options: JobOptions(queue: "email")) else {
                 Issue.record("expected a stored job")
@@ -30,6 +30,9 @@ struct JobSystemTests {
             }
             try await waitUntil("the job completed") { try await system.service.job(id)?.status == .completed }
             #expect(done.order == [id])
+            let text = try #require(system.metrics).exposition()
+            #expect(text.contains(#"background_jobs_processed_total{queue="email",job_type="greet",status="completed"} 1"#))
+            #expect(text.contains(#"background_jobs_enqueued_total{queue="email",job_type="greet",priority="normal"} 1"#))
             // email takes normal and high only, as the seed configures it.
             await #expect(throws: JobError.self) {
                 try await system.service.submit(Self.greet, Greeting(name: "Bob"), options: JobOptions(queue: "email", priority: .low))
@@ -43,9 +46,9 @@ struct JobSystemTests {
     func roles() async throws {
         let configuration = try Self.configuration(prefix: "test-roles-\(UUID().uuidString)")
         let api = try JobSystem.live(configuration: configuration, registry: JobRegistry(), role: .api, logger: SharedRedis.logger)
-        #expect(api.pool == nil && api.recurring == nil && api.services.isEmpty)
+        #expect(api.pool == nil && api.recurring == nil && api.services.count == 1, "the api role runs only the metrics collector")
         let worker = try JobSystem.live(configuration: configuration, registry: JobRegistry(), role: .worker, logger: SharedRedis.logger)
-        #expect(worker.pool != nil && worker.recurring != nil && worker.services.count == 3)
+        #expect(worker.pool != nil && worker.recurring != nil && worker.services.count == 4)
         var disabled = configuration
         disabled.scheduler.enabled = false
         let quiet = try JobSystem.live(configuration: disabled, registry: JobRegistry(), logger: SharedRedis.logger)
