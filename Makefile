@@ -18,11 +18,12 @@ test-deps:
 
 test: test-deps
 	$(SWIFT) build --build-tests
-	scripts/with-redis.sh $(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
+	$(SWIFT) build --build-tests --package-path Examples/BackgroundJobs
+	scripts/with-redis.sh sh -c '$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS) && $(SWIFT) test --skip-build --package-path Examples/BackgroundJobs $(SWIFT_TEST_FLAGS)'
 
 demo: deps
 	$(SWIFT) build --package-path Examples/BackgroundJobs
-	scripts/with-redis.sh $(SWIFT) run --skip-build --package-path Examples/BackgroundJobs BackgroundJobsDemo
+	scripts/with-redis.sh $(SWIFT) run --skip-build --package-path Examples/BackgroundJobs BackgroundJobsDemo --config configs/jobs.yaml
 
 bench: deps
 	scripts/bench.sh

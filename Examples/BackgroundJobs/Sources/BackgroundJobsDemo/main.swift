@@ -1,89 +1,73 @@
+import ArgumentParser
 import BackgroundJobs
+import BackgroundJobsServer
 import Foundation
+import Hummingbird
 import Logging
 import ServiceLifecycle
-import Synchronization
+import UnixSignals
 
-// Until the HTTP server lands, the demo shows a job system at work: it submits a handful of jobs (several
-// priorities, a delayed one, one that fails once, one with a payload that does not decode), runs a worker
-// pool until every job has finished, and prints what happened to each.
+/// The demo server: the jobs HTTP API and the workers in one process, or either alone.
+@main
+struct DemoServer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "BackgroundJobsDemo", abstract: "Runs the BackgroundJobs HTTP API and workers against REDIS_URL.")
 
-struct Greeting: Codable, Sendable {
-    var name: String
+    @Option(help: "What this process runs: api, worker or all.")
+    var role: JobSystem.Role = .all
+
+    @Option(help: "The HTTP port (api and all).")
+    var port: Int = 8080
+
+    @Option(help: "The address to listen on.")
+    var hostname: String = "127.0.0.1"
+
+    @Option(help: "The YAML configuration; environment variables (REDIS_URL, JOBS_WORKER_COUNT, ...) override it.")
+    var config: String = "configs/jobs.yaml"
+
+    func run() async throws {
+        var logger = Logger(label: "background-jobs-demo")
+        logger.logLevel = .info
+        let configuration: JobSystemConfiguration
+        do {
+            let yaml = try String(contentsOfFile: config, encoding: .utf8)
+            configuration = try JobSystemConfiguration(yaml: yaml, source: config).applyingEnvironment(ProcessInfo.processInfo.environment)
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.message)
+        } catch {
+            throw ValidationError("cannot read \(config): \(error)")
+        }
+        var registry = JobRegistry()
+        DemoJobs.register(into: &registry)
+        let system = try JobSystem.live(configuration: configuration, registry: registry, role: role, logger: logger)
+
+        var services = system.services
+        if role != .worker {
+            let token = ProcessInfo.processInfo.environment["JOBS_API_TOKEN"]
+            let app = Application(
+                router: JobsServer.router(system: system, token: token),
+                configuration: .init(address: .hostname(hostname, port: port), serverName: "BackgroundJobs"), logger: logger)
+            services.append(app)
+            print(
+                """
+                BackgroundJobs demo: http://\(hostname):\(port)  (role \(role.rawValue), Redis \(configuration.redis.effectiveURL))
+                  submit:  curl -s -X POST http://\(hostname):\(port)/jobs -H 'content-type: application/json' \\
+                             -d '{"type": "reverse_string", "payload": {"text": "hello"}}'
+                  inspect: curl -s http://\(hostname):\(port)/jobs/<id>      queues: curl -s http://\(hostname):\(port)/queues
+                  metrics: http://\(hostname):\(port)/metrics   health: /health/jobs, /health/queues, /health/workers
+                Ctrl-C stops it.
+                """)
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            await system.shutdown()
+            throw error
+        }
+        await system.shutdown()
+    }
 }
 
-let greet = JobDefinition<Greeting>("greet")
-let flaky = JobDefinition<Greeting>("flaky")
-
-var logger = Logger(label: "background-jobs-demo")
-logger.logLevel = .info
-let url = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
-
-do {
-    let client = try RedisClient(url: url, logger: logger)
-    let keys = try RedisKeys(prefix: "demo-\(UInt32.random(in: 0...UInt32.max))")
-    let queue = RedisJobQueue(client: client, configuration: try .init(keys: keys), logger: logger)
-
-    let failedOnce = Mutex<Set<JobID>>([])
-    var registry = JobRegistry()
-    registry.register(greet) { greeting, context in
-        context.logger.info("Hello, \(greeting.name)!")
-    }
-    registry.register(flaky, retry: .fixed(.milliseconds(500), maxRetries: 2)) { greeting, context in
-        if failedOnce.withLock({ $0.insert(context.job.id).inserted }) {
-            throw DemoError(message: "a first attempt that fails, to show a retry")
-        }
-        context.logger.info("Hello at last, \(greeting.name)!")
-    }
-
-    let jobs = JobService(queue: queue, registry: registry)
-    var submitted: [JobID] = []
-    for (name, priority) in [("Ada", JobPriority.low), ("Grace", .normal), ("Edsger", .high), ("Barbara", .critical)] {
-        if case .submitted(let id) = try await jobs.submit(greet, Greeting(name: name), options: JobOptions(priority: priority)) {
-            submitted.append(id)
-        }
-    }
-    let extras = [
-        try await jobs.submit(greet, Greeting(name: "later"), options: JobOptions(delay: .seconds(1))),
-        try await jobs.submit(flaky, Greeting(name: "Alan")),
-        try await jobs.submit(name: "greet", json: Array(#"{"nom":"Ken"}"#.utf8)),
-    ]
-    for case .submitted(let id) in extras { submitted.append(id) }
-    print("Submitted \(submitted.count) jobs to Redis at \(client.configuration.endpoint)")
-
-    let pool = try JobWorkerPool(queue: queue, registry: registry, configuration: .init(concurrency: 1), logger: logger)
-    let group = ServiceGroup(services: [pool], logger: logger)
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        while true {
-            var finished = 0
-            for id in submitted where try await queue.job(id)?.status.isFinished == true { finished += 1 }
-            if finished == submitted.count { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
-    }
-    for id in submitted {
-        guard let job = try await queue.job(id) else { continue }
-        let detail = job.lastError.map { " (last error: \($0))" } ?? ""
-        print("\(job.id)  \(job.name)  \(job.priority)  \(job.status) after \(job.attempts) attempt(s)\(detail)")
-    }
-    // The demo's keys live under a prefix of its own: delete them all.
-    var cursor = "0"
-    repeat {
-        let reply = try await client.send("SCAN", cursor, "MATCH", "\(keys.prefix):*", "COUNT", 1000)
-        cursor = reply.array?.first?.string ?? "0"
-        let names = reply.array?.last?.array?.compactMap(\.bytes) ?? []
-        if !names.isEmpty { _ = try await client.send(RedisCommand("UNLINK", arguments: names)) }
-    } while cursor != "0"
-    await client.close()
-} catch {
-    logger.error("The demo failed", metadata: ["error": "\(error)"])
-    exit(1)
-}
-
-struct DemoError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}
+extension JobSystem.Role: ExpressibleByArgument {}
