@@ -106,6 +106,7 @@ public enum JobsServer {
         let limit = JobPayload.defaultSizeLimit + 64 * 1024
         JobsAPI(system: system, bodyLimit: limit).register(on: router)
         HealthAPI(system: system).register(on: router)
+        SchedulesAPI(system: system).register(on: router)
         return router
     }
 }

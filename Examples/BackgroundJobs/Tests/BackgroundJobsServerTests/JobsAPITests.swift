@@ -193,6 +193,46 @@ struct JobsAPITests {
             try await client.execute(uri: "/metrics", method: .get) { #expect($0.status == .ok) }
         }
     }
+
+    @Test("recurring jobs are added, listed, paused and removed over HTTP, with clear errors")
+    func schedules() async throws {
+        try await Self.withServer { client, _ in
+            let created = try await Self.post(
+                client, "/schedules",
+                #"{"id": "nightly", "schedule": "30 2 * * *", "time_zone": "Europe/Berlin", "type": "uppercase_text", "payload": {"text": "hi"}}"#)
+            #expect(created.status == .created)
+            let list = try Self.object(try await client.execute(uri: "/schedules", method: .get))
+            let entry = try #require((list["schedules"] as? [[String: Any]])?.first)
+            #expect(entry["id"] as? String == "nightly")
+            #expect(entry["time_zone"] as? String == "Europe/Berlin")
+            #expect(entry["next_firing"] is String)
+            try await client.execute(uri: "/schedules/nightly/pause", method: .post) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/schedules/nightly", method: .delete) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/schedules/nightly", method: .delete) { #expect($0.status == .notFound) }
+
+            let badCron = try await Self.post(client, "/schedules", #"{"id": "x", "schedule": "61 * * * *", "type": "t", "payload": {}}"#)
+            #expect(badCron.status == .badRequest)
+            #expect(try Self.message(badCron) == "the cron minute field \"61\" has 61, outside 0-59")
+            let badZone = try await Self.post(client, "/schedules", #"{"id": "x", "schedule": "@daily", "time_zone": "Mars/Base", "type": "t"}"#)
+            #expect(try Self.message(badZone) == "unknown time zone \"Mars/Base\"")
+        }
+    }
+
+    @Test("job events stream as server-sent events")
+    func events() async throws {
+        try await Self.withServer { client, _ in
+            let created = try Self.object(try await Self.post(client, "/jobs", #"{"type": "reverse_string", "payload": {"text": "abc"}}"#))
+            let id = try #require(created["id"] as? String)
+            _ = try await Self.waitFor("completed", id, client)
+            // From the start of this test's fresh stream: the job's three changes.
+            let response = try await client.execute(uri: "/events?limit=3", method: .get, headers: [.init("Last-Event-ID")!: "0-0"])
+            #expect(response.headers[.contentType] == "text/event-stream")
+            let text = String(buffer: response.body)
+            #expect(text.components(separatedBy: "event: status").count - 1 == 3)
+            #expect(text.contains(#""to":"pending""#) && text.contains(#""to":"processing""#) && text.contains(#""to":"completed""#))
+            #expect(text.contains(id))
+        }
+    }
 }
 
 struct TestFailure: Error, CustomStringConvertible {
