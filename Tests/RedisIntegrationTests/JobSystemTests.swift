@@ -30,9 +30,12 @@ struct JobSystemTests {
             }
             try await waitUntil("the job completed") { try await system.service.job(id)?.status == .completed }
             #expect(done.order == [id])
-            let text = try #require(system.metrics).exposition()
-            #expect(text.contains(#"background_jobs_processed_total{queue="email",job_type="greet",status="completed"} 1"#))
-            #expect(text.contains(#"background_jobs_enqueued_total{queue="email",job_type="greet",priority="normal"} 1"#))
+            // The pool reports an attempt once the queue has recorded it: a moment after the status shows.
+            let metrics = try #require(system.metrics)
+            try await waitUntil("the completion is counted") {
+                metrics.exposition().contains(#"background_jobs_processed_total{queue="email",job_type="greet",status="completed"} 1"#)
+            }
+            #expect(metrics.exposition().contains(#"background_jobs_enqueued_total{queue="email",job_type="greet",priority="normal"} 1"#))
             // email takes normal and high only, as the seed configures it.
             await #expect(throws: JobError.self) {
                 try await system.service.submit(Self.greet, Greeting(name: "Bob"), options: JobOptions(queue: "email", priority: .low))

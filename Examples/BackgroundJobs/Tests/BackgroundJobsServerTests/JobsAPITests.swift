@@ -178,8 +178,15 @@ struct JobsAPITests {
             #expect((workers["workers"] as? [Any])?.count == 1)
             try await client.execute(uri: "/health/jobs", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/health/workers", method: .get) { #expect($0.status == .ok) }
-            let metrics = try await client.execute(uri: "/metrics", method: .get)
-            #expect(String(buffer: metrics.body).contains(#"background_jobs_processed_total{queue="default",job_type="fail",status="dead"} 2"#))
+            // The pool counts an attempt once the queue has recorded it: a moment after the status shows.
+            let deadline = ContinuousClock.now + .seconds(10)
+            var counted = false
+            while !counted && ContinuousClock.now < deadline {
+                let metrics = try await client.execute(uri: "/metrics", method: .get)
+                counted = String(buffer: metrics.body).contains(#"background_jobs_processed_total{queue="default",job_type="fail",status="dead"} 2"#)
+                if !counted { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(counted)
         }
     }
 
