@@ -19,7 +19,7 @@ test-deps:
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) build --build-tests --package-path Examples/BackgroundJobs
-	scripts/with-redis.sh sh -c '$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS) && $(SWIFT) test --skip-build --package-path Examples/BackgroundJobs $(SWIFT_TEST_FLAGS)'
+	scripts/with-redis.sh sh -c '$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS) && $(SWIFT) test --skip-build --package-path Examples/BackgroundJobs $(SWIFT_TEST_FLAGS) && scripts/prometheus-check.sh'
 
 demo: deps
 	$(SWIFT) build --package-path Examples/BackgroundJobs
