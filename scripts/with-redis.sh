@@ -26,7 +26,9 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for attempt in $(seq 1 20); do
     port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 30000 ))
     port_in_use "$port" && continue
-    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+    # A session of its own: Ctrl-C in the terminal reaches the command, which stops with Redis still up;
+    # the server is stopped after it, by the trap.
+    setsid redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
         --daemonize no --logfile "$dir/redis.log" &
     pid=$!
     for _ in $(seq 1 100); do

@@ -48,15 +48,16 @@ struct DemoServer: AsyncParsableCommand {
                 router: JobsServer.router(system: system, token: token),
                 configuration: .init(address: .hostname(hostname, port: port), serverName: "BackgroundJobs"), logger: logger)
             services.append(app)
-            print(
-                """
+            let banner = """
                 BackgroundJobs demo: http://\(hostname):\(port)  (role \(role.rawValue), Redis \(configuration.redis.effectiveURL))
                   submit:  curl -s -X POST http://\(hostname):\(port)/jobs -H 'content-type: application/json' \\
                              -d '{"type": "reverse_string", "payload": {"text": "hello"}}'
                   inspect: curl -s http://\(hostname):\(port)/jobs/<id>      queues: curl -s http://\(hostname):\(port)/queues
                   metrics: http://\(hostname):\(port)/metrics   health: /health/jobs, /health/queues, /health/workers
                 Ctrl-C stops it.
-                """)
+                """
+            // Written at once, not buffered: `make demo` shows it before the first log line.
+            FileHandle.standardOutput.write(Data((banner + "\n").utf8))
         }
         let group = ServiceGroup(
             configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
