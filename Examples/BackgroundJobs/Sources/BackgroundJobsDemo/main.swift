@@ -25,6 +25,9 @@ struct DemoServer: AsyncParsableCommand {
     @Option(help: "The YAML configuration; environment variables (REDIS_URL, JOBS_WORKER_COUNT, ...) override it.")
     var config: String = "configs/jobs.yaml"
 
+    @Flag(help: "Also register seed 000's simulated workloads (data_analysis, report_generation, email_campaign, backup).")
+    var simulations = false
+
     func run() async throws {
         var logger = Logger(label: "background-jobs-demo")
         logger.logLevel = .info
@@ -39,6 +42,7 @@ struct DemoServer: AsyncParsableCommand {
         }
         var registry = JobRegistry()
         DemoJobs.register(into: &registry)
+        if simulations { DemoJobs.registerSimulations(into: &registry) }
         let system = try JobSystem.live(configuration: configuration, registry: registry, role: role, logger: logger)
 
         var services = system.services

@@ -40,4 +40,38 @@ public enum DemoJobs {
             throw NonRetryableError(message)
         }
     }
+
+    /// A seed 000 simulation: runs for `seconds` (by default a random 5 to 60), reporting progress, and
+    /// fails (retryably) with `failure_rate` (by default 10 %).
+    struct Simulation: Codable, Sendable {
+        var seconds: Double?
+        var failureRate: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case seconds
+            case failureRate = "failure_rate"
+        }
+    }
+
+    struct SimulatedFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Registers seed 000's simulated workloads: `data_analysis`, `report_generation`, `email_campaign`
+    /// and `backup`, each {seconds?, failure_rate?}.
+    public static func registerSimulations(into registry: inout JobRegistry) {
+        for name in ["data_analysis", "report_generation", "email_campaign", "backup"] {
+            registry.register(JobDefinition<Simulation>(try! JobName(name))) { input, context in
+                let seconds = min(3600, max(0, input.seconds ?? Double.random(in: 5...60)))
+                let steps = 20
+                for step in 1...steps {
+                    try await Task.sleep(for: .milliseconds(Int64(seconds * 1000) / Int64(steps)))
+                    try await context.reportProgress(step * 100 / steps)
+                }
+                if Double.random(in: 0..<1) < min(1, max(0, input.failureRate ?? 0.1)) {
+                    throw SimulatedFailure(description: "simulated \(name) failure")
+                }
+            }
+        }
+    }
 }

@@ -50,7 +50,7 @@ struct SubmissionRequest {
             options.scheduledAt = date
         }
         if let retries = fields["max_retries"] {
-            guard let number = retries as? Int, !(retries is Bool) else { throw bad("\"max_retries\" must be a whole number") }
+            guard let number = retries as? Int, !Self.isBoolean(retries) else { throw bad("\"max_retries\" must be a whole number") }
             options.maxRetries = number
         }
         if let key = fields["unique_key"] {
@@ -59,9 +59,15 @@ struct SubmissionRequest {
         }
     }
 
+    /// Whether a parsed JSON value was `true` or `false`. Numbers come as `NSNumber`, which also casts to
+    /// `Bool` when it is 0 or 1, so the type is checked, not the cast.
+    static func isBoolean(_ value: Any) -> Bool {
+        type(of: value) == Bool.self || String(describing: type(of: value)).contains("Boolean")
+    }
+
     /// A duration as a string ("30s", "500ms") or a number of seconds.
     static func duration(_ value: Any, _ field: String) throws -> Duration {
-        if let seconds = value as? Double, !(value is Bool) {
+        if let seconds = value as? Double, !isBoolean(value) {
             guard seconds.isFinite else { throw HTTPError(.badRequest, message: "\"\(field)\" must be finite") }
             return .milliseconds(Int64((seconds * 1000).rounded()))
         }

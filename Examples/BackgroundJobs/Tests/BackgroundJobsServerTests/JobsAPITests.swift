@@ -29,6 +29,7 @@ struct JobsAPITests {
         configuration.workerPool.shutdownTimeout = .seconds(1)
         var registry = JobRegistry()
         DemoJobs.register(into: &registry)
+        DemoJobs.registerSimulations(into: &registry)
         let system = try JobSystem.live(configuration: configuration, registry: registry, logger: logger)
         let app = Application(router: JobsServer.router(system: system, token: token), logger: logger)
         let group = ServiceGroup(configuration: .init(services: system.services.map { .init(service: $0) }, logger: logger))
@@ -118,6 +119,7 @@ struct JobsAPITests {
         ("/jobs", #"{"type": "x", "payload": {}, "delay": -5}"#, 400, "the delay must not be negative"),
         ("/jobs", #"{"type": "x", "payload": {}, "scheduled_at": "tomorrow"}"#, 400, "\"scheduled_at\" must be an ISO 8601 time such as 2026-11-23T18:00:00Z"),
         ("/jobs", #"{"type": "x", "payload": {}, "max_retries": "3"}"#, 400, "\"max_retries\" must be a whole number"),
+        ("/jobs", #"{"type": "x", "payload": {}, "max_retries": true}"#, 400, "\"max_retries\" must be a whole number"),
         ("/jobs/batch", #"{"jobs": []}"#, 400, "the body must be {\"jobs\": [ ... ]} with at least one job"),
         ("/jobs/batch", #"{"jobs": [{"type": "x", "payload": 1}, {"type": "x"}]}"#, 400, "jobs[1] needs \"payload\": any JSON value"),
     ])
@@ -238,6 +240,19 @@ struct JobsAPITests {
             #expect(text.components(separatedBy: "event: status").count - 1 == 3)
             #expect(text.contains(#""to":"pending""#) && text.contains(#""to":"processing""#) && text.contains(#""to":"completed""#))
             #expect(text.contains(id))
+        }
+    }
+
+    @Test("a simulated workload reports progress and ends by its failure rate")
+    func simulation() async throws {
+        try await Self.withServer { client, _ in
+            let ok = try Self.object(try await Self.post(client, "/jobs", #"{"type": "backup", "payload": {"seconds": 0.05, "failure_rate": 0}}"#))
+            let done = try await Self.waitFor("completed", try #require(ok["id"] as? String), client)
+            #expect(done["progress"] as? Int == 100)
+            let failing = try Self.object(
+                try await Self.post(client, "/jobs", #"{"type": "data_analysis", "payload": {"seconds": 0, "failure_rate": 1}, "max_retries": 0}"#))
+            let dead = try await Self.waitFor("dead", try #require(failing["id"] as? String), client)
+            #expect(dead["last_error"] as? String == "simulated data_analysis failure")
         }
     }
 }
