@@ -100,6 +100,14 @@ struct JobsAPITests {
             #expect((job["result"] as? [String: Any])?["reversed"] as? String == "olleh")
             #expect(job["attempts"] as? Int == 1)
 
+            let batch = try await Self.post(
+                client, "/jobs/batch",
+                #"{"jobs": [{"type": "uppercase_text", "payload": {"text": "a"}}, {"type": "uppercase_text", "payload": {"text": "b"}, "unique_key": "k"}, {"type": "uppercase_text", "payload": {"text": "c"}, "unique_key": "k"}]}"#)
+            #expect(batch.status == .created)
+            let results = try #require(try Self.object(batch)["results"] as? [[String: Any]])
+            #expect(results.compactMap { $0["status"] as? String } == ["submitted", "submitted", "duplicate"])
+            for result in results.prefix(2) { _ = try await Self.waitFor("completed", try #require(result["id"] as? String), client) }
+
             let fibonacci = try Self.object(try await Self.post(client, "/jobs", #"{"type": "fibonacci_calc", "payload": {"n": 90}}"#))
             let done = try await Self.waitFor("completed", try #require(fibonacci["id"] as? String), client)
             #expect((done["result"] as? [String: Any])?["value"] as? Int == 2_880_067_194_370_816_120)
@@ -254,6 +262,32 @@ struct JobsAPITests {
             let dead = try await Self.waitFor("dead", try #require(failing["id"] as? String), client)
             #expect(dead["last_error"] as? String == "simulated data_analysis failure")
         }
+    }
+
+    @Test("health answers 503 when Redis does not answer, and when no worker is alive")
+    func unhealthy() async throws {
+        var configuration = JobSystemConfiguration()
+        configuration.redis.url = "redis://127.0.0.1:1"
+        let down = try JobSystem.live(configuration: configuration, registry: JobRegistry(), role: .api, logger: Self.logger)
+        try await Application(router: JobsServer.router(system: down), logger: Self.logger).test(.router) { client in
+            let response = try await client.execute(uri: "/health/jobs", method: .get)
+            #expect(response.status == .serviceUnavailable)
+            #expect(try Self.object(response)["redis"] as? String == "down")
+            let submit = try await Self.post(client, "/jobs", #"{"type": "x", "payload": {}}"#)
+            #expect(submit.status == .serviceUnavailable)
+        }
+        await down.shutdown()
+
+        guard let url = ProcessInfo.processInfo.environment["REDIS_URL"] else { throw TestFailure("REDIS_URL is not set") }
+        var apiOnly = JobSystemConfiguration()
+        apiOnly.redis.url = url
+        apiOnly.redis.keyPrefix = "test-health-\(UUID().uuidString)"
+        let api = try JobSystem.live(configuration: apiOnly, registry: JobRegistry(), role: .api, logger: Self.logger)
+        try await Application(router: JobsServer.router(system: api), logger: Self.logger).test(.router) { client in
+            try await client.execute(uri: "/health/jobs", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/health/workers", method: .get) { #expect($0.status == .serviceUnavailable) }
+        }
+        await api.shutdown()
     }
 }
 
