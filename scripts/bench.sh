@@ -27,6 +27,7 @@ for run in $(seq 1 "$RUNS"); do
         $BENCH latency --runs 1
         $BENCH delayed --runs 1
         $BENCH memory --runs 1 --jobs $N
+        $BENCH depth --runs 1
     " | grep '^{' >>"$OUT/ours.jsonl"
 done
 

@@ -97,6 +97,9 @@ mem = mine("memory", "bytes_per_job")
 smem = peer("sidekiq", "redis bytes/queued job")
 row("Redis memory per queued job", mem, smem, "≤ 250 B, status kept", None if mem is None else mem <= 250, " B",
     higher_better=False)
+depth = mine("depth", "ratio")
+row("per-job cost, 1,000,000 queued vs 10,000", depth, None, "≤ 1.2×", None if depth is None else depth <= 1.2, "×",
+    higher_better=False)
 lost = sum(r.get("lost", 0) for rs in ours.values() for r in rs)
 dup = sum(r.get("duplicated", 0) for rs in ours.values() for r in rs)
 rows.append(f"| lost / duplicated, all scenarios and runs | {lost} / {dup} | — | — | 0 / 0 | {'met' if lost == 0 and dup == 0 else '**not met**'} |")

@@ -10,7 +10,7 @@ struct JobsBench: AsyncParsableCommand {
         abstract: "Measures BackgroundJobs against the Redis server REDIS_URL names.",
         subcommands: [
             ProcessBenchmark.self, EnqueueBulkBenchmark.self, EnqueueSingleBenchmark.self, LatencyBenchmark.self,
-            DelayedBenchmark.self, MemoryBenchmark.self,
+            DelayedBenchmark.self, MemoryBenchmark.self, DepthBenchmark.self,
             RedisSetBenchmark.self, WorkerCommand.self,
         ]
     )
