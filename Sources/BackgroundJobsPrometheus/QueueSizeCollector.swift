@@ -20,15 +20,11 @@ public struct QueueSizeCollector: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await collect()
-                } catch {
-                    logger.warning("reading queue sizes failed", metadata: ["error": "\(error)"])
-                }
-                // A shutdown cancels the sleep; the loop then ends without an error.
-                try? await Task.sleep(for: interval)
+        await repeatUntilShutdown(every: interval) {
+            do {
+                try await collect()
+            } catch {
+                logger.warning("reading queue sizes failed", metadata: ["error": "\(error)"])
             }
         }
     }

@@ -22,16 +22,12 @@ public struct RetentionSweeper: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let removed = try await queue.sweep(now: Date())
-                    if removed > 0 { logger.debug("swept expired entries of finished jobs", metadata: ["entries": "\(removed)"]) }
-                } catch {
-                    logger.warning("sweeping finished jobs failed", metadata: ["error": "\(error)"])
-                }
-                // A shutdown cancels the sleep; the loop then ends without an error.
-                try? await Task.sleep(for: interval)
+        await repeatUntilShutdown(every: interval) {
+            do {
+                let removed = try await queue.sweep(now: Date())
+                if removed > 0 { logger.debug("swept expired entries of finished jobs", metadata: ["entries": "\(removed)"]) }
+            } catch {
+                logger.warning("sweeping finished jobs failed", metadata: ["error": "\(error)"])
             }
         }
     }
