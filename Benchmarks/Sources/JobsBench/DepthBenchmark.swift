@@ -46,6 +46,9 @@ struct DepthBenchmark: AsyncParsableCommand {
             for offset in stride(from: 0, to: queued, by: 1000) {
                 _ = try await service.submit(BenchEnvironment.job, batch: Array(payloads.prefix(min(1000, queued - offset))))
             }
+            // Redis grows its key table by rehashing in steps after the fill; let that finish so the run
+            // measures the steady cost of a deep queue, not the one-off cost of having grown it.
+            try await Task.sleep(for: .seconds(3))
             let total = processed
             let client = bench.client
             let doneKey = bench.doneKey
