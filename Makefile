@@ -12,9 +12,9 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# The tests also check the metrics output with promtool, from Debian's prometheus package.
+# The tests also check the metrics with promtool and a real Prometheus (Debian's prometheus), driving it with curl.
 test-deps:
-	@scripts/install-deps.sh prometheus
+	@scripts/install-deps.sh prometheus curl
 
 test: test-deps
 	$(SWIFT) build --build-tests
