@@ -1,5 +1,5 @@
 public import BackgroundJobsCore
-public import BackgroundJobsDomain
+import BackgroundJobsDomain
 public import BackgroundJobsPrometheus
 public import BackgroundJobsRedis
 public import Logging

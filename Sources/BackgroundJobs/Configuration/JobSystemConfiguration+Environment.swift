@@ -1,4 +1,4 @@
-public import BackgroundJobsDomain
+import BackgroundJobsDomain
 
 /// Environment variables that override the file, for containers and `make demo`:
 ///

@@ -1,4 +1,4 @@
-public import BackgroundJobsDomain
+import BackgroundJobsDomain
 import Yams
 
 /// Reading the configuration from YAML in seed 003's shape:

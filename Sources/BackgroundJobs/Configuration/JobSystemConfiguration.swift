@@ -1,4 +1,4 @@
-public import BackgroundJobsCore
+import BackgroundJobsCore
 public import BackgroundJobsDomain
 
 /// Everything a job system is built from: seed 003's `jobs` section and its `queues`. Every value has the

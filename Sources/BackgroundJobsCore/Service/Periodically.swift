@@ -1,4 +1,4 @@
-public import ServiceLifecycle
+import ServiceLifecycle
 
 /// Runs `body` now and then every `interval` until the task is cancelled or the service group shuts down
 /// gracefully: the loop of the services that only repeat one step (sweeping, collecting metrics).
