@@ -19,24 +19,7 @@ enum RedisJobCodec {
         static let progress = "g"
     }
 
-    /// The field/value pairs of a job, ready for `HSET`.
-    static func fields(of job: Job) -> [any RedisArgument] {
-        var fields: [any RedisArgument] = [
-            Field.name, job.name.rawValue, Field.queue, job.queue.rawValue, Field.priority, job.priority.rawValue,
-            Field.status, job.status.rawValue, Field.attempts, job.attempts, Field.maxRetries, job.maxRetries,
-            Field.stalls, job.stalls, Field.createdAt, milliseconds(job.createdAt), Field.payload, job.payload,
-        ]
-        if let timeout = job.timeout { fields += [Field.timeout, Int(timeout.timeInterval * 1000)] }
-        if let uniqueKey = job.uniqueKey { fields += [Field.uniqueKey, uniqueKey] }
-        if let scheduledAt = job.scheduledAt { fields += [Field.scheduledAt, milliseconds(scheduledAt)] }
-        if let startedAt = job.startedAt { fields += [Field.startedAt, milliseconds(startedAt)] }
-        if let finishedAt = job.finishedAt { fields += [Field.finishedAt, milliseconds(finishedAt)] }
-        if let lastError = job.lastError { fields += [Field.lastError, lastError] }
-        if let result = job.result { fields += [Field.result, result] }
-        return fields
-    }
-
-    /// Appends the field/value items of a job (those ``fields(of:)`` lists) and returns how many there are.
+    /// Appends the field/value items of a job, ready for `HSET`, and returns how many there are.
     @discardableResult
     static func appendFields(of job: Job, to arguments: inout RedisArguments) -> Int {
         let start = arguments.count

@@ -56,8 +56,7 @@ extension RedisJobQueue {
     }
 
     public func setPaused(_ queue: QueueName, _ paused: Bool) async throws {
-        _ = try await send(RedisCommand(paused ? "SADD" : "SREM", keys.paused, queue.rawValue))
-        if !paused { _ = try await send(RedisCommand("RPUSH", keys.wake(queue), 1)) }
+        _ = try await run(Scripts.setPaused, keys: [keys.paused, keys.wake(queue)], arguments: [queue.rawValue, paused ? 1 : 0])
     }
 
     public func purge(_ queue: QueueName) async throws -> Int {
@@ -237,6 +236,21 @@ extension RedisJobQueue {
 }
 
 extension RedisJobQueue.Scripts {
+    /// Pauses or resumes a queue; a resumed queue's idle workers are woken in the same step.
+    ///
+    /// KEYS: paused set, the queue's wake list
+    /// ARGV: queue, paused (1/0)
+    static let setPaused = RedisScript(
+        """
+        if ARGV[2] == '1' then
+          redis.call('SADD', KEYS[1], ARGV[1])
+        else
+          redis.call('SREM', KEYS[1], ARGV[1])
+          if redis.call('LLEN', KEYS[2]) == 0 then redis.call('RPUSH', KEYS[2], 1) end
+        end
+        return 1
+        """)
+
     /// Reads every count of a queue at one instant.
     ///
     /// KEYS: the four ready lists, counts hash, unfinished counter, completed, dead and cancelled indexes,

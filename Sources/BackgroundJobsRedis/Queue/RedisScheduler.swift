@@ -108,12 +108,17 @@ public struct RedisScheduler: Scheduler {
 
     public func claim(_ id: String, firing: Date, next: Date?, submission: Job?) async throws -> Bool {
         var scriptKeys: [any RedisArgument] = [keys.recurring, keys.recurringNext, keys.recurringLast, keys.recurringPaused]
-        var arguments: [any RedisArgument] = [
-            keys.prefix, id, RedisJobCodec.milliseconds(firing), next.map(RedisJobCodec.milliseconds) ?? -1,
-        ]
+        var arguments = RedisArguments()
+        arguments.append(keys.prefix)
+        arguments.append(id)
+        arguments.append(RedisJobCodec.milliseconds(firing))
+        arguments.append(next.map(RedisJobCodec.milliseconds) ?? -1)
         if let job = submission {
             scriptKeys.append(keys.data(job.id))
-            arguments += [job.id.rawValue, job.queue.rawValue, job.priority.rawValue] + RedisJobCodec.fields(of: job)
+            arguments.append(job.id.rawValue)
+            arguments.append(job.queue.rawValue)
+            arguments.append(job.priority.rawValue)
+            RedisJobCodec.appendFields(of: job, to: &arguments)
         }
         return try await client.run(Self.claimScript, keys: scriptKeys, arguments: arguments).int == 1
     }
