@@ -39,17 +39,26 @@ public final class RedisClient: RedisCommandSender {
         self.init(configuration: try RedisConfiguration(url: url), logger: logger)
     }
 
-    /// Sends one command on a pipelined connection and awaits its reply.
+    /// Sends one command on a pipelined connection and awaits its reply. A task running on one of the
+    /// connections' threads (see ``taskExecutors``) sends on that connection, so its reply resumes it
+    /// where it runs; other tasks spread their commands over the connections.
     public func send(_ command: RedisCommand) async throws(RedisError) -> RedisValue {
         let connection: RedisConnection
         if connections.count == 1 {
             connection = connections[0]
+        } else if let local = connections.first(where: { $0.core.isCurrentThread }) {
+            connection = local
         } else {
             let index = nextConnection.wrappingAdd(1, ordering: .relaxed).oldValue
             connection = connections[index % connections.count]
         }
         return try await connection.send(command)
     }
+
+    /// The threads of the pipelined connections as task executors (see
+    /// ``RedisConnection/taskExecutor``), for tasks that mostly wait for Redis: a task that prefers one
+    /// runs where its replies arrive instead of being handed to the global pool for each of them.
+    public var taskExecutors: [any TaskExecutor] { connections.map(\.taskExecutor) }
 
     /// Lends a connection of its own for the duration of `body`, for commands that block on the server.
     ///

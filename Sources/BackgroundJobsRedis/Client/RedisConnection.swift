@@ -35,6 +35,12 @@ public final class RedisConnection: RedisCommandSender {
         try await core.send(command)
     }
 
+    /// The connection's thread as a task executor: a task that prefers it runs on that thread between
+    /// the connection's reads and writes, and the replies it awaits resume it there, with no hand-off to
+    /// another thread. Such a task must not block or compute for long, since the connection's commands
+    /// wait for it meanwhile. After a close, tasks that prefer it run on the global executor.
+    public var taskExecutor: any TaskExecutor { core }
+
     /// Stops accepting commands, lets those already queued finish, then closes the socket and ends the thread.
     public func close() async {
         await core.close()
@@ -55,14 +61,22 @@ struct PendingCommand: Sendable {
     }
 }
 
-/// The state shared between the tasks that send and the connection's thread.
-final class RedisConnectionCore: Sendable {
+/// The state shared between the tasks that send and the connection's thread; also the executor of
+/// the tasks that prefer to run on that thread.
+///
+/// A class with `let` properties whose mutable state is behind the `state` mutex, so it is `Sendable`.
+final class RedisConnectionCore: TaskExecutor {
     struct State {
         var pending: [PendingCommand] = []
+        /// Tasks to run on the thread (the executor's queue).
+        var jobs: [UnownedJob] = []
         var threadStarted = false
-        /// The thread is waiting in `poll` and must be woken through the event fd.
-        var threadSleeping = false
+        /// The thread waits in `poll` with nothing to do, and must be woken through the pipe. (While it
+        /// reads replies it is not woken: what is queued then waits for those replies.)
+        var parked = false
         var closing = false
+        /// The thread takes nothing more: tasks enqueued from now on run on the global executor.
+        var stopped = false
         var finished = false
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -79,6 +93,8 @@ final class RedisConnectionCore: Sendable {
     /// A pipe the thread polls beside its socket, so a sender can wake it from an idle wait.
     let wakeFD: Int32
     private let wakeWriteFD: Int32
+    /// The thread's id once it runs (0 before), so a sender can tell it is already on this thread.
+    private let threadID = Atomic<UInt>(0)
 
     init(configuration: RedisConfiguration, replyTimeout: Duration, label: String, logger: Logger) {
         self.configuration = configuration
@@ -101,6 +117,20 @@ final class RedisConnectionCore: Sendable {
         Glibc.close(wakeWriteFD)
     }
 
+    /// Whether the caller runs on this connection's thread.
+    var isCurrentThread: Bool {
+        let id = threadID.load(ordering: .relaxed)
+        return id != 0 && id == Self.currentThreadID
+    }
+
+    private static var currentThreadID: UInt {
+        #if canImport(Glibc)
+        UInt(pthread_self())
+        #else
+        UInt(bitPattern: pthread_self())
+        #endif
+    }
+
     func send(_ command: RedisCommand) async throws(RedisError) -> RedisValue {
         let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<RedisValue, RedisError>, Never>) in
             let pending = PendingCommand(name: command.name, frame: command.frame, deadline: nil, continuation: continuation)
@@ -111,8 +141,8 @@ final class RedisConnectionCore: Sendable {
                     state.threadStarted = true
                     return .startThread
                 }
-                if state.threadSleeping {
-                    state.threadSleeping = false
+                if state.parked {
+                    state.parked = false
                     return .wake
                 }
                 return .none
@@ -127,12 +157,40 @@ final class RedisConnectionCore: Sendable {
         return try result.get()
     }
 
+    /// Queues a task to run on the connection's thread; once the thread has stopped, on the global
+    /// executor instead, so a task that prefers a closed connection still runs.
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let action = state.withLock { state -> SendAction in
+            if state.stopped { return .reject }
+            state.jobs.append(job)
+            if !state.threadStarted {
+                state.threadStarted = true
+                return .startThread
+            }
+            if state.parked {
+                state.parked = false
+                return .wake
+            }
+            return .none
+        }
+        switch action {
+        case .none: break
+        case .wake: wake()
+        case .startThread: startThread()
+        case .reject: globalConcurrentExecutor.enqueue(ExecutorJob(job))
+        }
+    }
+
     func beginClose() {
         let mustWake = state.withLock { state -> Bool in
             state.closing = true
-            if !state.threadStarted { state.finished = true }
-            defer { state.threadSleeping = false }
-            return state.threadSleeping
+            if !state.threadStarted {
+                state.stopped = true
+                state.finished = true
+            }
+            defer { state.parked = false }
+            return state.parked
         }
         if mustWake { wake() }
     }
@@ -141,11 +199,14 @@ final class RedisConnectionCore: Sendable {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let action = state.withLock { state -> (resumeNow: Bool, wake: Bool) in
                 state.closing = true
-                if !state.threadStarted { state.finished = true }
+                if !state.threadStarted {
+                    state.stopped = true
+                    state.finished = true
+                }
                 if state.finished { return (true, false) }
                 state.closeWaiters.append(continuation)
-                defer { state.threadSleeping = false }
-                return (false, state.threadSleeping)
+                defer { state.parked = false }
+                return (false, state.parked)
             }
             if action.resumeNow { continuation.resume() }
             if action.wake { wake() }
@@ -159,14 +220,58 @@ final class RedisConnectionCore: Sendable {
 
     private func startThread() {
         let thread = Thread { [self] in
+            Self.nameCurrentThread(label)
             RedisConnectionLoop(core: self).run()
         }
         thread.name = label
         thread.start()
     }
 
+    /// Gives the calling thread `name` in the kernel, so `ps`, `perf` and `top -H` show which connection
+    /// a thread serves. Foundation's `Thread.name` does not do it reliably on Linux: it applies the name
+    /// only once the creating thread has stored the new thread's handle, which under load comes after
+    /// the thread has started. Glibc's `pthread_setname_np` is not imported into Swift, hence the file.
+    private static func nameCurrentThread(_ name: String) {
+        #if os(Linux)
+        let fd = open("/proc/thread-self/comm", O_WRONLY)
+        guard fd >= 0 else { return }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        Glibc.close(fd)
+        #endif
+    }
+
+    // MARK: Called by the thread
+
+    func threadBegan() {
+        threadID.store(Self.currentThreadID, ordering: .relaxed)
+    }
+
+    /// Marks the thread as about to wait idle; `false` (and no wait) when there is work it must do first.
+    func park() -> Bool {
+        state.withLock { state in
+            guard state.jobs.isEmpty, state.pending.isEmpty, !state.closing else { return false }
+            state.parked = true
+            return true
+        }
+    }
+
+    func unpark() {
+        state.withLock { $0.parked = false }
+    }
+
+    /// At a close: stops the thread if nothing is left to run or send.
+    func finishIfIdle() -> Bool {
+        state.withLock { state in
+            guard state.jobs.isEmpty, state.pending.isEmpty else { return false }
+            state.stopped = true
+            return true
+        }
+    }
+
     /// Called by the thread as it ends.
     func threadFinished() {
+        threadID.store(0, ordering: .relaxed)
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.finished = true
             defer { state.closeWaiters = [] }

@@ -6,15 +6,27 @@ import Synchronization
 import Glibc
 #endif
 
-/// The work of a connection's thread: connect, write queued commands as pipelines, read their replies.
+/// The work of a connection's thread: connect, write queued commands as pipelines, read their replies,
+/// and run the tasks that prefer this connection as their executor.
 ///
 /// Everything here is confined to that one thread, including the hiredis context, so it needs no lock;
 /// it meets the senders only through ``RedisConnectionCore/state``.
+///
+/// One turn of the loop runs the tasks resumed since the last turn, writes every command queued (by
+/// those tasks and by others), then takes the replies that have arrived, resuming their tasks. A task
+/// that runs here and sends a command is resumed here by its reply, so its round trips never hand it
+/// from one thread to another.
 final class RedisConnectionLoop {
     private let core: RedisConnectionCore
     private var context: UnsafeMutablePointer<redisContext>?
     /// Commands taken from the queue that are not sent yet because no connection is up.
     private var unsent: [PendingCommand] = []
+    /// Commands written and awaiting their replies, oldest first from `answered`.
+    private var inFlight: [PendingCommand] = []
+    private var answered = 0
+    /// The buffers swapped with the shared queues, so taking them allocates nothing.
+    private var takenCommands: [PendingCommand] = []
+    private var takenJobs: [UnownedJob] = []
     private var reconnectDelay: Duration
     private var nextConnectAttempt: ContinuousClock.Instant?
     private var lastConnectError: RedisError?
@@ -29,67 +41,83 @@ final class RedisConnectionLoop {
 
     func run() {
         Self.blockSIGPIPE()
+        core.threadBegan()
         while true {
-            let (taken, closing) = takeQueued(maySleep: true)
-            unsent.append(contentsOf: taken)
-            if unsent.isEmpty {
-                if closing { break }
-                waitIdle(until: nil)
-                continue
-            }
-            if context == nil {
-                stampDeadlines()
-                if closing {
-                    // Commands queued before the close still deserve their one attempt at a connection.
-                    guard connectBeforeClosing() else { continue }
-                } else {
-                    guard connectIfDue() else { continue }
+            let closing = takeWork()
+            if !unsent.isEmpty {
+                if context == nil {
+                    stampDeadlines()
+                    // Commands queued before a close still deserve their one attempt at a connection.
+                    let connected = closing ? connectBeforeClosing() : connectIfDue()
+                    guard connected else { continue }
                 }
+                send()
             }
-            let batch = unsent
-            unsent = []
-            sendPipeline(batch)
+            if answered < inFlight.count {
+                readReplies()
+            } else if unsent.isEmpty {
+                if closing {
+                    if core.finishIfIdle() { break }
+                    continue
+                }
+                waitIdle(until: nil)
+            }
         }
         disconnect()
         core.threadFinished()
     }
 
-    // MARK: Queue
+    // MARK: Queues
 
-    /// Takes every queued command. With `maySleep`, an empty queue marks the thread as sleeping, so the
-    /// next sender wakes it.
-    private func takeQueued(maySleep: Bool) -> ([PendingCommand], closing: Bool) {
-        core.state.withLock { state in
-            let taken = state.pending
-            state.pending = []
-            if taken.isEmpty && maySleep && !state.closing { state.threadSleeping = true }
-            return (taken, state.closing)
+    /// Takes every queued task and command in one go; runs the tasks and moves the commands to `unsent`.
+    /// Returns whether the connection is closing.
+    private func takeWork() -> Bool {
+        let closing = core.state.withLock { state -> Bool in
+            swap(&state.jobs, &takenJobs)
+            swap(&state.pending, &takenCommands)
+            return state.closing
         }
+        if !takenCommands.isEmpty {
+            unsent.append(contentsOf: takenCommands)
+            takenCommands.removeAll(keepingCapacity: true)
+        }
+        if !takenJobs.isEmpty {
+            let executor = core.asUnownedTaskExecutor()
+            for job in takenJobs { job.runSynchronously(on: executor) }
+            takenJobs.removeAll(keepingCapacity: true)
+            // What the tasks just sent leaves with this turn's write.
+            core.state.withLock { swap(&$0.pending, &takenCommands) }
+            unsent.append(contentsOf: takenCommands)
+            takenCommands.removeAll(keepingCapacity: true)
+        }
+        return closing
     }
 
-    /// Sleeps until a sender wakes the thread, the idle socket closes, or `deadline` passes.
+    /// Sleeps until a sender or a task wakes the thread, the idle socket closes, or `deadline` passes.
     private func waitIdle(until deadline: ContinuousClock.Instant?) {
+        guard core.park() else { return }
         var fds = [pollfd(fd: core.wakeFD, events: Int16(POLLIN), revents: 0)]
         if let context { fds.append(pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)) }
-        let timeout: Int32
-        if let deadline {
-            let remaining = ContinuousClock.now.duration(to: deadline)
-            timeout = remaining <= .zero ? 0 : Int32(clamping: remaining.milliseconds + 1)
-        } else {
-            timeout = -1
-        }
-        let ready = poll(&fds, nfds_t(fds.count), timeout)
-        if ready > 0 && fds[0].revents != 0 {
-            var drain = [UInt8](repeating: 0, count: 64)
-            while Glibc.read(core.wakeFD, &drain, drain.count) > 0 {}
-        }
+        let ready = poll(&fds, nfds_t(fds.count), Self.pollTimeout(until: deadline))
+        core.unpark()
+        if ready > 0 && fds[0].revents != 0 { drainWakeups() }
         if ready > 0, fds.count > 1, fds[1].revents != 0 {
             // Nothing is in flight, so anything readable is the server closing the connection (a restart,
             // CLIENT KILL, an idle timeout): drop it now instead of failing the next command on it.
             logger.info("Redis closed an idle connection", metadata: ["redis.connection": "\(core.label)"])
             disconnect()
         }
-        core.state.withLock { $0.threadSleeping = false }
+    }
+
+    private func drainWakeups() {
+        var drain = [UInt8](repeating: 0, count: 64)
+        while Glibc.read(core.wakeFD, &drain, drain.count) > 0 {}
+    }
+
+    private static func pollTimeout(until deadline: ContinuousClock.Instant?) -> Int32 {
+        guard let deadline else { return -1 }
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        return remaining <= .zero ? 0 : Int32(clamping: remaining.milliseconds + 1)
     }
 
     // MARK: Connecting
@@ -101,11 +129,7 @@ final class RedisConnectionLoop {
         if let next = nextConnectAttempt, now < next {
             failExpiredUnsent(now: now)
             let earliest = unsent.compactMap(\.deadline).min()
-            let closing = core.state.withLock { state -> Bool in
-                if !state.closing && state.pending.isEmpty { state.threadSleeping = true }
-                return state.closing || !state.pending.isEmpty
-            }
-            if !closing { waitIdle(until: earliest.map { min($0, next) } ?? next) }
+            waitIdle(until: earliest.map { min($0, next) } ?? next)
             return false
         }
         switch connect() {
@@ -181,11 +205,7 @@ final class RedisConnectionLoop {
         if let name = configuration.clientName {
             commands.append((RedisCommand("CLIENT", "SETNAME", name), .invalidConfiguration))
         }
-        for (command, _) in commands {
-            command.frame.withUnsafeBufferPointer { frame in
-                frame.withMemoryRebound(to: CChar.self) { _ = redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
-            }
-        }
+        for (command, _) in commands { Self.append(command.frame, to: context) }
         var firstError: RedisError?
         for (command, code) in commands {
             var reply: UnsafeMutableRawPointer?
@@ -238,81 +258,89 @@ final class RedisConnectionLoop {
 
     // MARK: Pipelining
 
-    /// Writes the batch, then reads replies in order; commands queued meanwhile join the pipeline, so
-    /// they leave with the next write instead of waiting for the whole batch.
-    private func sendPipeline(_ batch: [PendingCommand]) {
-        guard let context else {
-            for command in batch { command.complete(.failure(RedisError(.connectionFailed, "\(command.name) was not sent: no connection"))) }
-            return
+    /// Writes every unsent command behind those in flight: Redis always has the whole backlog.
+    private func send() {
+        guard let context else { return }
+        for command in unsent { Self.append(command.frame, to: context) }
+        if answered == inFlight.count {
+            inFlight.removeAll(keepingCapacity: true)
+            answered = 0
         }
-        var inFlight = batch
-        append(batch, to: context)
-        var next = 0
-        while next < inFlight.count {
-            let reply: UnsafeMutableRawPointer
-            switch nextReply(context, inFlight: &inFlight) {
-            case .success(let received):
-                reply = received
-            case .failure(let error):
-                logger.info("lost the connection to Redis", metadata: ["redis.connection": "\(core.label)", "error": "\(error)"])
-                for command in inFlight[next...] { command.complete(.failure(error)) }
-                disconnect()
+        inFlight.append(contentsOf: unsent)
+        unsent.removeAll(keepingCapacity: true)
+        var done: Int32 = 0
+        repeat {
+            guard redisBufferWrite(context, &done) == REDIS_OK else {
+                lose(connectionError(context))
                 return
             }
-            let value = Self.value(of: reply.assumingMemoryBound(to: redisReply.self))
-            freeReplyObject(reply)
-            let command = inFlight[next]
-            if case .error(let message) = value {
-                command.complete(.failure(.server(message, command: command.name)))
-            } else {
-                command.complete(.success(value))
+        } while done == 0
+    }
+
+    /// Hands out replies in order as they arrive, until every command sent is answered or tasks are
+    /// queued to run. With no reply buffered it blocks reading the socket (bounded by the reply timeout):
+    /// tasks queued meanwhile wait for those replies, which costs less than a poll before every read.
+    private func readReplies() {
+        while let context, answered < inFlight.count {
+            while answered < inFlight.count {
+                var reply: UnsafeMutableRawPointer?
+                guard redisGetReplyFromReader(context, &reply) == REDIS_OK else {
+                    lose(connectionError(context))
+                    return
+                }
+                guard let reply else { break }
+                let value = Self.value(of: reply.assumingMemoryBound(to: redisReply.self))
+                freeReplyObject(reply)
+                let command = inFlight[answered]
+                answered += 1
+                if case .error(let message) = value {
+                    command.complete(.failure(.server(message, command: command.name)))
+                } else {
+                    command.complete(.success(value))
+                }
             }
-            next += 1
-            if next >= 256 && next < inFlight.count {
+            if answered == inFlight.count {
+                inFlight.removeAll(keepingCapacity: true)
+                answered = 0
+            } else if answered >= 256 {
                 // Under sustained load the pipeline never drains; drop answered commands and their frames.
-                inFlight.removeFirst(next)
-                next = 0
+                inFlight.removeFirst(answered)
+                answered = 0
             }
-            if next == inFlight.count {
-                // Everything sent is answered: start the next pipeline with whatever queued up meanwhile.
-                let (more, _) = takeQueued(maySleep: false)
-                guard !more.isEmpty else { return }
-                append(more, to: context)
-                inFlight = more
-                next = 0
+            // One write per read: what was queued since the last write leaves now, before this thread waits
+            // for more replies. Tasks resumed by these replies (or queued otherwise) run first, at the top of
+            // the loop, so what they send leaves with that write instead.
+            let jobsWaiting = core.state.withLock { state -> Bool in
+                if state.jobs.isEmpty { swap(&state.pending, &takenCommands) }
+                return !state.jobs.isEmpty
+            }
+            if jobsWaiting { return }
+            if !takenCommands.isEmpty {
+                unsent.append(contentsOf: takenCommands)
+                takenCommands.removeAll(keepingCapacity: true)
+                send()
+            }
+            guard self.context != nil, answered < inFlight.count else { return }
+            guard redisBufferRead(context) == REDIS_OK else {
+                lose(connectionError(context))
+                return
             }
         }
     }
 
-    /// The next reply: from hiredis's buffer when one is there, otherwise after writing what is pending
-    /// and reading from the socket. While it waits for Redis, commands queued by other tasks are written
-    /// too, so Redis always has the whole backlog.
-    private func nextReply(
-        _ context: UnsafeMutablePointer<redisContext>, inFlight: inout [PendingCommand]
-    ) -> Result<UnsafeMutableRawPointer, RedisError> {
-        while true {
-            var reply: UnsafeMutableRawPointer?
-            guard redisGetReplyFromReader(context, &reply) == REDIS_OK else { return .failure(connectionError(context)) }
-            if let reply { return .success(reply) }
-
-            let (more, _) = takeQueued(maySleep: false)
-            if !more.isEmpty {
-                append(more, to: context)
-                inFlight.append(contentsOf: more)
-            }
-            var done: Int32 = 0
-            repeat {
-                guard redisBufferWrite(context, &done) == REDIS_OK else { return .failure(connectionError(context)) }
-            } while done == 0
-            guard redisBufferRead(context) == REDIS_OK else { return .failure(connectionError(context)) }
-        }
+    /// Fails every command in flight with `error` and drops the connection; it reconnects on the next send.
+    private func lose(_ error: RedisError) {
+        logger.info("lost the connection to Redis", metadata: ["redis.connection": "\(core.label)", "error": "\(error)"])
+        let failed = inFlight[answered...]
+        inFlight = []
+        answered = 0
+        for command in failed { command.complete(.failure(error)) }
+        disconnect()
     }
 
-    private func append(_ commands: [PendingCommand], to context: UnsafeMutablePointer<redisContext>) {
-        for command in commands {
-            command.frame.withUnsafeBufferPointer { frame in
-                frame.withMemoryRebound(to: CChar.self) { _ = redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
-            }
+    private static func append(_ frame: [UInt8], to context: UnsafeMutablePointer<redisContext>) {
+        frame.withUnsafeBufferPointer { frame in
+            frame.withMemoryRebound(to: CChar.self) { _ = redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
         }
     }
 
@@ -321,7 +349,7 @@ final class RedisConnectionLoop {
         let reason = Self.errorText(context)
         switch context.pointee.err {
         case REDIS_ERR_IO where failure == EAGAIN || failure == EWOULDBLOCK:
-            return RedisError(.timeout, "no reply from Redis at \(configuration.endpoint) within \(core.replyTimeout); the command may have been applied")
+            return RedisError(.timeout, "Redis at \(configuration.endpoint) took in nothing within \(core.replyTimeout); the command may have been applied")
         case REDIS_ERR_PROTOCOL:
             return RedisError(.protocolError, "Redis at \(configuration.endpoint) sent a malformed reply: \(reason)")
         case REDIS_ERR_EOF:
