@@ -80,7 +80,7 @@ public struct JobSystem: Sendable {
                 configuration: .init(
                     queues: try .strict(configuration.servedQueues), concurrency: configuration.workerPool.workerCount,
                     retry: configuration.retryPolicy, shutdownTimeout: configuration.workerPool.shutdownTimeout,
-                    sweepInterval: configuration.scheduler.cleanupInterval),
+                    sweepInterval: configuration.scheduler.cleanupInterval, handlerPlacement: configuration.workerPool.handlerPlacement),
                 metrics: metrics, logger: logger)
         }
         let recurring =

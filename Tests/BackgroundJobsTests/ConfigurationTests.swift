@@ -24,10 +24,23 @@ struct ConfigurationTests {
         #expect(configuration.queues[1].priorities == [.normal, .high])
         #expect(configuration.queues[2].maxJobs == 100)
         #expect(configuration.servedQueues == ["default", "email", "file_processing", "cleanup"])
+        #expect(configuration.workerPool.handlerPlacement == .globalExecutor)
+    }
+
+    @Test("handler_placement names where handlers run, in the file and the environment")
+    func handlerPlacement() throws {
+        let file = try JobSystemConfiguration(yaml: "jobs:\n  worker_pool:\n    handler_placement: queue_threads\n")
+        #expect(file.workerPool.handlerPlacement == .queueThreads)
+        let overridden = try file.applyingEnvironment(["JOBS_HANDLER_PLACEMENT": "global_executor"])
+        #expect(overridden.workerPool.handlerPlacement == .globalExecutor)
+        #expect(throws: ConfigurationError("the environment variable JOBS_HANDLER_PLACEMENT must be global_executor or queue_threads, not \"fast\"")) {
+            try file.applyingEnvironment(["JOBS_HANDLER_PLACEMENT": "fast"])
+        }
     }
 
     @Test("a bad file stops with the key and its line", arguments: [
-        ("jobs:\n  worker_pool:\n    worker_cont: 5\n", "test.yaml: jobs.worker_pool.worker_cont (line 3) is not a known key (known here: max_retries, queues, retry_delay, shutdown_timeout, worker_count)"),
+        ("jobs:\n  worker_pool:\n    worker_cont: 5\n", "test.yaml: jobs.worker_pool.worker_cont (line 3) is not a known key (known here: handler_placement, max_retries, queues, retry_delay, shutdown_timeout, worker_count)"),
+        ("jobs:\n  worker_pool:\n    handler_placement: connection\n", "test.yaml: jobs.worker_pool.handler_placement (line 3) must be global_executor or queue_threads, not \"connection\""),
         ("jobs:\n  worker_pool:\n    worker_count: five\n", "test.yaml: jobs.worker_pool.worker_count (line 3) must be a whole number"),
         ("jobs:\n  scheduler:\n    cleanup_interval: \"1 minute\"\n", "test.yaml: jobs.scheduler.cleanup_interval (line 3) must be a duration such as \"500ms\", \"30s\", \"5m\" or \"1h30m\", not \"1 minute\""),
         ("jobs:\n  metrics:\n    enabled: maybe\n", "test.yaml: jobs.metrics.enabled (line 3) must be true or false"),

@@ -15,7 +15,14 @@ struct BenchEnvironment {
     let queue: RedisJobQueue
     let logger: Logger
 
-    init(url: String, prefix: String = "b\(String(UInt32.random(in: 0...UInt32.max), radix: 36))") throws {
+    /// Where the worker pools of this run place their handlers.
+    let handlers: JobWorkerPool.HandlerPlacement
+
+    init(
+        url: String, prefix: String = "b\(String(UInt32.random(in: 0...UInt32.max), radix: 36))",
+        handlers: JobWorkerPool.HandlerPlacement = .globalExecutor
+    ) throws {
+        self.handlers = handlers
         var logger = Logger(label: "jobs-bench")
         logger.logLevel = .warning
         self.logger = logger
@@ -82,7 +89,8 @@ struct BenchEnvironment {
 
     /// Runs a worker pool in this process until `done` returns true.
     func runPool(registry: JobRegistry, concurrency: Int, until done: @escaping @Sendable () async throws -> Bool) async throws {
-        let pool = try JobWorkerPool(queue: queue, registry: registry, configuration: .init(concurrency: concurrency), logger: logger)
+        let pool = try JobWorkerPool(
+            queue: queue, registry: registry, configuration: .init(concurrency: concurrency, handlerPlacement: handlers), logger: logger)
         let group = ServiceGroup(services: [pool], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -177,10 +185,12 @@ struct ScenarioResult {
 }
 
 /// Runs a scenario `runs` times, each against a fresh environment that is cleaned up and closed after it.
-func repeated(_ runs: Int, url: String, _ scenario: (BenchEnvironment) async throws -> ScenarioResult) async throws -> [ScenarioResult] {
+func repeated(
+    _ common: CommonOptions, runs: Int? = nil, _ scenario: (BenchEnvironment) async throws -> ScenarioResult
+) async throws -> [ScenarioResult] {
     var results: [ScenarioResult] = []
-    for _ in 0..<runs {
-        let bench = try BenchEnvironment(url: url)
+    for _ in 0..<(runs ?? common.runs) {
+        let bench = try BenchEnvironment(url: common.redisURL, handlers: common.handlers.placement)
         do {
             results.append(try await scenario(bench))
         } catch {

@@ -40,7 +40,7 @@ struct DepthBenchmark: AsyncParsableCommand {
 
     /// Seconds per job to process `processed` jobs from a queue that holds `queued`.
     private func perJob(queued: Int) async throws -> Double {
-        try await repeated(1, url: common.redisURL) { bench in
+        try await repeated(common, runs: 1) { bench in
             let service = JobService(queue: bench.queue)
             let payloads = Array(repeating: BenchPayload(), count: 1000)
             for offset in stride(from: 0, to: queued, by: 1000) {

@@ -11,7 +11,7 @@ struct EnqueueBulkBenchmark: AsyncParsableCommand {
     @Option(help: "Jobs per batch call.") var batch: Int = 1000
 
     func run() async throws {
-        let results = try await repeated(common.runs, url: common.redisURL) { bench in
+        let results = try await repeated(common) { bench in
             let service = JobService(queue: bench.queue)
             let payloads = Array(repeating: BenchPayload(), count: batch)
             let before = try await bench.redisTotals()
@@ -43,7 +43,7 @@ struct EnqueueSingleBenchmark: AsyncParsableCommand {
     @Option(help: "Concurrent submitting tasks.") var tasks: Int = 50
 
     func run() async throws {
-        let results = try await repeated(common.runs, url: common.redisURL) { bench in
+        let results = try await repeated(common) { bench in
             let service = JobService(queue: bench.queue)
             let before = try await bench.redisTotals()
             let clock = ContinuousClock()
@@ -82,7 +82,7 @@ struct MemoryBenchmark: AsyncParsableCommand {
     @Option(help: "Jobs to queue.") var jobs: Int = 50_000
 
     func run() async throws {
-        let results = try await repeated(common.runs, url: common.redisURL) { bench in
+        let results = try await repeated(common) { bench in
             let service = JobService(queue: bench.queue)
             // The first job creates the queue's lists and sets; count what each further job adds.
             _ = try await service.submit(BenchEnvironment.job, BenchPayload())

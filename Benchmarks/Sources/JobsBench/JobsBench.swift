@@ -24,10 +24,23 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "How many times each measurement runs; the median is reported.")
     var runs: Int = 3
 
+    @Option(help: "Where worker pools run their handlers: global-executor (the default) or queue-threads.")
+    var handlers: HandlerPlacementOption = .globalExecutor
+
     func client() throws -> RedisClient {
         var logger = Logger(label: "jobs-bench")
         logger.logLevel = .warning
         return try RedisClient(url: redisURL, logger: logger)
+    }
+}
+
+/// `--handlers`: the worker pool's handler placement.
+enum HandlerPlacementOption: String, ExpressibleByArgument, Sendable {
+    case globalExecutor = "global-executor"
+    case queueThreads = "queue-threads"
+
+    var placement: JobWorkerPool.HandlerPlacement {
+        self == .globalExecutor ? .globalExecutor : .queueThreads
     }
 }
 

@@ -12,7 +12,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
     @Option(help: "Job slots of the worker pool.") var concurrency: Int = 10
 
     func run() async throws {
-        let results = try await repeated(common.runs, url: common.redisURL) { bench in
+        let results = try await repeated(common) { bench in
             let latency = LatencyRecorder()
             let service = JobService(queue: bench.queue)
             let (jobs, rate) = (self.jobs, self.rate)
@@ -54,7 +54,7 @@ struct DelayedBenchmark: AsyncParsableCommand {
     @Option(help: "Job slots of the worker pool.") var concurrency: Int = 10
 
     func run() async throws {
-        let results = try await repeated(common.runs, url: common.redisURL) { bench in
+        let results = try await repeated(common) { bench in
             let lateness = LatencyRecorder()
             let service = JobService(queue: bench.queue)
             let jobs = self.jobs

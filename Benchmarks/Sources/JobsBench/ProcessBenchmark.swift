@@ -25,7 +25,7 @@ struct ProcessBenchmark: AsyncParsableCommand {
     var processes: Int = 1
 
     func run() async throws {
-        let results = try await repeated(common.runs, url: common.redisURL, once)
+        let results = try await repeated(common, once)
         medianRun(results, by: { -Double($0.jobs) / $0.seconds }).print()
     }
 
@@ -47,7 +47,7 @@ struct ProcessBenchmark: AsyncParsableCommand {
             let executable = URL(fileURLWithPath: CommandLine.arguments[0]).path
             let children = try (0..<processes).map { _ in
                 try spawn(executable, ["worker", "--redis-url", common.redisURL, "--prefix", bench.keys.prefix,
-                                       "--concurrency", "\(concurrency)", "--total", "\(total)"])
+                                       "--concurrency", "\(concurrency)", "--total", "\(total)", "--handlers", common.handlers.rawValue])
             }
             while try await !finished() { try await Task.sleep(for: .milliseconds(2)) }
             for child in children { kill(child, SIGTERM) }
@@ -60,7 +60,7 @@ struct ProcessBenchmark: AsyncParsableCommand {
             scenario: "process", jobs: total, seconds: seconds,
             commandsPerJob: Double(after.commands - before.commands) / Double(total),
             bytesPerJob: Double(after.bytes - before.bytes) / Double(total), lost: delivery.lost, duplicated: delivery.duplicated,
-            extra: ["processes": processes, "concurrency": concurrency])
+            extra: ["processes": processes, "concurrency": concurrency, "handlers": common.handlers.rawValue])
     }
 }
 
@@ -72,11 +72,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option var prefix: String
     @Option var concurrency: Int
     @Option var total: Int
+    @Option var handlers: HandlerPlacementOption = .globalExecutor
 
     func run() async throws {
         let bench = try BenchEnvironment(url: redisURL, prefix: prefix)
-        let pool = try JobWorkerPool(
-            queue: bench.queue, registry: bench.registry(total: total), configuration: .init(concurrency: concurrency), logger: bench.logger)
+        let configuration = JobWorkerPool.Configuration(concurrency: concurrency, handlerPlacement: handlers.placement)
+        let pool = try JobWorkerPool(queue: bench.queue, registry: bench.registry(total: total), configuration: configuration, logger: bench.logger)
         try await ServiceGroup(services: [pool], gracefulShutdownSignals: [.sigterm], logger: bench.logger).run()
     }
 }

@@ -6,7 +6,7 @@ import BackgroundJobsDomain
 /// |---|---|
 /// | `REDIS_URL` | `jobs.redis.url` |
 /// | `JOBS_REDIS_ADDR`, `JOBS_REDIS_PASSWORD`, `JOBS_REDIS_DB`, `JOBS_KEY_PREFIX` | `jobs.redis.*` |
-/// | `JOBS_WORKER_COUNT`, `JOBS_MAX_RETRIES`, `JOBS_RETRY_DELAY`, `JOBS_SHUTDOWN_TIMEOUT` | `jobs.worker_pool.*` |
+/// | `JOBS_WORKER_COUNT`, `JOBS_MAX_RETRIES`, `JOBS_RETRY_DELAY`, `JOBS_SHUTDOWN_TIMEOUT`, `JOBS_HANDLER_PLACEMENT` | `jobs.worker_pool.*` |
 /// | `JOBS_SCHEDULER_ENABLED`, `JOBS_CLEANUP_INTERVAL` | `jobs.scheduler.*` |
 /// | `JOBS_METRICS_ENABLED`, `JOBS_METRICS_INTERVAL`, `JOBS_METRICS_NAMESPACE` | `jobs.metrics.*` |
 extension JobSystemConfiguration {
@@ -49,6 +49,12 @@ extension JobSystemConfiguration {
         if let retries = try int("JOBS_MAX_RETRIES", 0...1000) { configuration.workerPool.maxRetries = retries }
         if let delay = try duration("JOBS_RETRY_DELAY") { configuration.workerPool.retryDelay = delay }
         if let timeout = try duration("JOBS_SHUTDOWN_TIMEOUT") { configuration.workerPool.shutdownTimeout = timeout }
+        if let name = value("JOBS_HANDLER_PLACEMENT") {
+            guard let placement = JobWorkerPool.HandlerPlacement(name: name) else {
+                throw ConfigurationError("the environment variable JOBS_HANDLER_PLACEMENT must be global_executor or queue_threads, not \(name.debugDescription)")
+            }
+            configuration.workerPool.handlerPlacement = placement
+        }
         if let enabled = try bool("JOBS_SCHEDULER_ENABLED") { configuration.scheduler.enabled = enabled }
         if let interval = try duration("JOBS_CLEANUP_INTERVAL") { configuration.scheduler.cleanupInterval = interval }
         if let enabled = try bool("JOBS_METRICS_ENABLED") { configuration.metrics.enabled = enabled }

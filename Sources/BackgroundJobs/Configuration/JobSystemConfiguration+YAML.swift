@@ -7,7 +7,8 @@ import Yams
 /// jobs:
 ///   enabled: true
 ///   redis: { url: "redis://…" }            # or addr: "localhost:6379", password: "", db: 0; key_prefix: jobs
-///   worker_pool: { worker_count: 5, max_retries: 3, retry_delay: "5s", shutdown_timeout: "25s", queues: [default] }
+///   worker_pool: { worker_count: 5, max_retries: 3, retry_delay: "5s", shutdown_timeout: "25s", queues: [default],
+///                  handler_placement: global_executor }   # or queue_threads
 ///   scheduler: { enabled: true, cleanup_interval: "1m" }
 ///   metrics: { enabled: true, collection_interval: "30s", namespace: background_jobs }
 /// queues:
@@ -49,7 +50,7 @@ extension JobSystemConfiguration {
         }
         if let node = jobs["worker_pool"] {
             let section = try reader.mapping(
-                node, "jobs.worker_pool", allowed: ["worker_count", "max_retries", "retry_delay", "shutdown_timeout", "queues"])
+                node, "jobs.worker_pool", allowed: ["worker_count", "max_retries", "retry_delay", "shutdown_timeout", "queues", "handler_placement"])
             if let value = section["worker_count"] { workerPool.workerCount = try reader.int(value, "jobs.worker_pool.worker_count", range: 1...10_000) }
             if let value = section["max_retries"] { workerPool.maxRetries = try reader.int(value, "jobs.worker_pool.max_retries", range: 0...1000) }
             if let value = section["retry_delay"] { workerPool.retryDelay = try reader.duration(value, "jobs.worker_pool.retry_delay") }
@@ -57,6 +58,9 @@ extension JobSystemConfiguration {
                 workerPool.shutdownTimeout = try reader.duration(value, "jobs.worker_pool.shutdown_timeout")
             }
             if let value = section["queues"] { workerPool.queues = try reader.queueNames(value, "jobs.worker_pool.queues") }
+            if let value = section["handler_placement"] {
+                workerPool.handlerPlacement = try reader.handlerPlacement(value, "jobs.worker_pool.handler_placement")
+            }
         }
         if let node = jobs["scheduler"] {
             let section = try reader.mapping(node, "jobs.scheduler", allowed: ["enabled", "cleanup_interval"])
@@ -127,6 +131,14 @@ struct YAMLReader {
         } catch {
             throw fail(node, key, "must be a duration such as \"500ms\", \"30s\", \"5m\" or \"1h30m\", not \(text.debugDescription)")
         }
+    }
+
+    func handlerPlacement(_ node: Node, _ key: String) throws(ConfigurationError) -> JobWorkerPool.HandlerPlacement {
+        let text = try scalar(node, key, "global_executor or queue_threads")
+        guard let placement = JobWorkerPool.HandlerPlacement(name: text) else {
+            throw fail(node, key, "must be global_executor or queue_threads, not \(text.debugDescription)")
+        }
+        return placement
     }
 
     func queueNames(_ node: Node, _ key: String) throws(ConfigurationError) -> [QueueName] {

@@ -39,6 +39,8 @@ public struct JobSystemConfiguration: Sendable {
         public var shutdownTimeout: Duration = .seconds(25)
         /// The queues served, most important first; by default every configured queue in file order.
         public var queues: [QueueName]?
+        /// Where handlers run: the global executor (the default) or the Redis connections' threads.
+        public var handlerPlacement: JobWorkerPool.HandlerPlacement = .globalExecutor
 
         public init() {}
     }

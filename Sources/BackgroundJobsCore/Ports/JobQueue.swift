@@ -148,9 +148,18 @@ public protocol JobQueue: Sendable {
     /// holds jobs it never heard of, and its heartbeat keeps the reaper away. Only the worker itself can
     /// tell, so it calls this after such an error, while no fetch of its own is under way.
     func reconcile(_ worker: WorkerID, running: Set<JobID>) async throws -> Int
+
+    // MARK: Where to run
+
+    /// Executors on which tasks that mostly wait for this queue run best: those of its I/O threads, where
+    /// its replies arrive. The worker pool spreads its slots over them, so a job's round trips to the
+    /// queue resume it without a hand-off between threads. Empty (the default) for none.
+    var taskExecutors: [any TaskExecutor] { get }
 }
 
 extension JobQueue {
+    public var taskExecutors: [any TaskExecutor] { [] }
+
     /// Stores the jobs one after another; adapters that can do better override it.
     public func enqueue(_ jobs: [(job: Job, limits: QueueLimits)]) async throws -> [Result<EnqueueOutcome, any Error>] {
         var outcomes: [Result<EnqueueOutcome, any Error>] = []

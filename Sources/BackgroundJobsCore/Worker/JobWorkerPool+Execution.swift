@@ -21,7 +21,8 @@ extension JobWorkerPool {
         case cancelled
     }
 
-    func process(_ job: Job) async {
+    /// Runs one job in a slot whose tasks prefer `executor` (`nil`: the global pool).
+    func process(_ job: Job, on executor: (any TaskExecutor)?) async {
         let clock = ContinuousClock()
         let started = clock.now
         let readyAt = max(job.createdAt, job.scheduledAt ?? job.createdAt)
@@ -31,10 +32,10 @@ extension JobWorkerPool {
         let context = JobContext(job: job, logger: logger) { percent in
             _ = try await queue.setProgress(job, by: worker, percent: percent)
         }
-        context.logger.debug("job started")
+        if context.logs(at: .debug) { context.logger.debug("job started") }
 
         let settlement: Settlement
-        switch await execute(context) {
+        switch await execute(context, on: executor) {
         case .finished(.completed(let result)):
             settlement = .completed(result: result)
         case .finished(.failed(let reason, let retryable)):
@@ -43,10 +44,10 @@ extension JobWorkerPool {
             settlement = failure(of: job, reason: "timed out after \(limit)", retryable: true, context: context)
         case .cancelled:
             settlement = .cancelled
-            context.logger.debug("job cancelled on request")
+            if context.logs(at: .debug) { context.logger.debug("job cancelled on request") }
         case .interrupted:
             settlement = .putBack
-            context.logger.debug("job interrupted; it is put back")
+            if context.logs(at: .debug) { context.logger.debug("job interrupted; it is put back") }
         }
         state.finished(WorkerPoolState.Pending(job: job, settlement: settlement, duration: clock.now - started))
     }
@@ -55,10 +56,10 @@ extension JobWorkerPool {
     /// (the handler is cancelled and the attempt fails), or when the slot is cancelled by a shutdown (the
     /// handler is cancelled and gets ``Configuration/cancellationGrace`` to end). A handler that ignores
     /// cancellation keeps running, but no longer holds a slot.
-    func execute(_ context: JobContext) async -> ExecutionEnd {
+    func execute(_ context: JobContext, on executor: (any TaskExecutor)?) async -> ExecutionEnd {
         let end = FirstResult<ExecutionEnd>()
         let registry = self.registry
-        let handler = Task {
+        let handler = Task(executorPreference: handlerExecutor(executor)) {
             do {
                 end.offer(.finished(try await registry.run(context)))
             } catch {
@@ -71,7 +72,7 @@ extension JobWorkerPool {
         defer { state.setCanceller(context.job.id, nil) }
         let timeLimit = context.job.timeout ?? configuration.defaultTimeout
         let timer = timeLimit.map { limit in
-            Task {
+            Task(executorPreference: executor) {
                 guard (try? await Task.sleep(for: limit)) != nil else { return }
                 if end.offer(.timedOut(limit)) { handler.cancel() }
             }
@@ -100,7 +101,9 @@ extension JobWorkerPool {
             var generator = SystemRandomNumberGenerator()
             retryAt = now.addingTimeInterval(policy.delay(forRetry: job.attempts, using: &generator).timeInterval)
         }
-        context.logger.debug("job failed", metadata: ["reason": "\(reason)", "retry_at": "\(retryAt.map { "\($0)" } ?? "never")"])
+        if context.logs(at: .debug) {
+            context.logger.debug("job failed", metadata: ["reason": "\(reason)", "retry_at": "\(retryAt.map { "\($0)" } ?? "never")"])
+        }
         return .failed(error: reason, retryAt: retryAt, at: now)
     }
 }

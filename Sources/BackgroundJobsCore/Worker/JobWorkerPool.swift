@@ -23,6 +23,10 @@ public final class JobWorkerPool: WorkerPool {
     let metrics: any JobMetrics
     let logger: Logger
     let state: WorkerPoolState
+    /// The queue's executors (its I/O threads): the fetch loop runs on the first, the slots on each in
+    /// turn, so the queue's replies resume them where they run; empty for the global executor. Handlers
+    /// run there too only with ``HandlerPlacement/queueThreads``.
+    let executors: [any TaskExecutor]
     let startedAt = Date()
 
     /// A pool running the handlers of `registry` on jobs of `queue`.
@@ -43,6 +47,13 @@ public final class JobWorkerPool: WorkerPool {
         logger[metadataKey: "worker"] = "\(worker)"
         self.logger = logger
         self.state = WorkerPoolState(concurrency: configuration.concurrency)
+        self.executors = queue.taskExecutors
+    }
+
+    /// Where a handler runs, for a slot on `executor`.
+    func handlerExecutor(_ executor: (any TaskExecutor)?) -> (any TaskExecutor)? {
+        guard executor != nil else { return nil }
+        return configuration.handlerPlacement == .queueThreads ? executor : globalConcurrentExecutor
     }
 
     public var snapshot: WorkerPoolSnapshot {
@@ -62,7 +73,9 @@ public final class JobWorkerPool: WorkerPool {
             group.addTask { await self.reapDeadWorkers() }
             group.addTask { await self.listenForCancellations() }
             await withTaskCancellationOrGracefulShutdownHandler {
-                await self.processJobs()
+                await withTaskExecutorPreference(self.executors.first) {
+                    await self.processJobs()
+                }
             } onCancelOrGracefulShutdown: {
                 self.state.stop()
             }
@@ -85,6 +98,7 @@ public final class JobWorkerPool: WorkerPool {
             var reconcileAt = ContinuousClock.now
             var drainDeadline: ContinuousClock.Instant?
             var cancelledSlots = false
+            var slotsStarted = 0
             while true {
                 let stopping = state.isStopping
                 if stopping {
@@ -135,7 +149,15 @@ public final class JobWorkerPool: WorkerPool {
                     nextDue = fetched.nextDue
                     state.buffer(fetched.jobs)
                     for _ in 0..<state.slotsToStart() {
-                        slots.addTask { await self.runSlot() }
+                        // A nil preference is not the same as none: the runtime would lock its record on
+                        // every resume of the slot.
+                        if executors.isEmpty {
+                            slots.addTask { await self.runSlot(on: nil) }
+                        } else {
+                            let executor = executors[slotsStarted % executors.count]
+                            slots.addTask(executorPreference: executor) { await self.runSlot(on: executor) }
+                        }
+                        slotsStarted += 1
                     }
                     metrics.workersBusy(state.counts.busy, of: configuration.concurrency)
                     if !stopping && fetched.jobs.count < wanted { await waitForWork(until: nextDue) }
@@ -154,9 +176,9 @@ public final class JobWorkerPool: WorkerPool {
     }
 
     /// A slot: runs buffered jobs one after another until none is left.
-    private func runSlot() async {
+    private func runSlot(on executor: (any TaskExecutor)?) async {
         while let job = state.nextJob() {
-            await process(job)
+            await process(job, on: executor)
         }
     }
 

@@ -17,14 +17,21 @@ extension RedisJobQueue {
     }
 
     /// Registers `worker` and refreshes its heartbeat for `ttl`; call it more often than `ttl`.
+    ///
+    /// Sent on a connection lent for the purpose: a worker's liveness must not wait behind job traffic,
+    /// or behind a handler that holds up a pipelined connection's thread.
     public func heartbeat(_ worker: WorkerInfo, ttl: Duration) async throws {
-        _ = try await run(
-            Scripts.heartbeat, keys: [keys.heartbeat(worker: worker.id.rawValue), keys.workers],
-            arguments: [
-                worker.id.rawValue, max(1, Int(ttl.timeInterval * 1000)), "h", worker.host, "i", worker.pid,
-                "q", worker.queues.map(\.rawValue).joined(separator: ","), "c", worker.concurrency, "b", worker.busy,
-                "p", worker.processed, "f", worker.failed, "s", RedisJobCodec.milliseconds(worker.startedAt),
-            ])
+        let keys: [any RedisArgument] = [keys.heartbeat(worker: worker.id.rawValue), keys.workers]
+        let arguments: [any RedisArgument] = [
+            worker.id.rawValue, max(1, Int(ttl.timeInterval * 1000)), "h", worker.host, "i", worker.pid,
+            "q", worker.queues.map(\.rawValue).joined(separator: ","), "c", worker.concurrency, "b", worker.busy,
+            "p", worker.processed, "f", worker.failed, "s", RedisJobCodec.milliseconds(worker.startedAt),
+        ]
+        do {
+            _ = try await client.withBlockingConnection { try await $0.run(Scripts.heartbeat, keys: keys, arguments: arguments) }
+        } catch let error as RedisError {
+            throw queueError(error)
+        }
     }
 
     public func workers() async throws -> [WorkerInfo] {

@@ -48,6 +48,9 @@ public struct RedisJobQueue: JobQueue {
         self.logger = logger
     }
 
+    /// The threads of the client's pipelined connections (see ``RedisClient/taskExecutors``).
+    public var taskExecutors: [any TaskExecutor] { client.taskExecutors }
+
     public func enqueue(_ job: Job, limits: QueueLimits) async throws -> EnqueueOutcome {
         try await enqueueChunk([(job, limits)])[0].get()
     }
