@@ -12,9 +12,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# The tests also check the metrics with promtool and a real Prometheus (Debian's prometheus), driving it with curl.
+# The tests also check the metrics with promtool and a real Prometheus (Debian's prometheus), driving it with curl;
+# the built-in handlers run against libvips, pdftotext (poppler-utils), ffmpeg and an SMTP server (aiosmtpd).
 test-deps:
-	@scripts/install-deps.sh prometheus curl
+	@scripts/install-deps.sh prometheus curl libvips-dev poppler-utils ffmpeg python3-aiosmtpd
 
 test: test-deps
 	$(SWIFT) build --build-tests
