@@ -396,6 +396,15 @@ public final class InMemoryJobQueue: JobQueue {
         return done
     }
 
+    public func updatePayload(_ job: Job, by worker: WorkerID, payload: [UInt8]) async throws -> Bool {
+        state.withLock { state -> Bool in
+            guard var held = state.jobs[job.id], held.worker == worker, held.job.status == .processing else { return false }
+            held.job.payload = payload
+            state.jobs[job.id] = held
+            return true
+        }
+    }
+
     /// Events of progress only: the in-memory queue does not log status changes.
     public func events(after cursor: String?, timeout: Duration) async throws -> (events: [JobEvent], cursor: String) {
         func read(_ after: Int) -> [JobEvent] {

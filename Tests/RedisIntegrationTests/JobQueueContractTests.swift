@@ -169,6 +169,23 @@ struct JobQueueContractTests {
         }
     }
 
+    @Test("a payload updated by the holder is what the retry runs with; nobody else can update it", arguments: QueueAdapter.allCases)
+    func updatePayload(adapter: QueueAdapter) async throws {
+        try await adapter.withQueue { queue in
+            let now = Date(timeIntervalSince1970: 1_790_000_000)
+            _ = try await queue.enqueue(Self.job(at: now), limits: QueueLimits())
+            let first = try #require(try await queue.fetch(for: worker, from: [.default], limit: 1, now: now).jobs.first)
+            let rest = Array(#"{"left":["b@example.com"]}"#.utf8)
+            #expect(try await queue.updatePayload(first, by: other, payload: Array("{}".utf8)) == false)
+            #expect(try await queue.updatePayload(first, by: worker, payload: rest))
+            #expect(try await queue.fail(first, by: worker, error: "SMTP 451", retryAt: now.addingTimeInterval(1), now: now) == .willRetry)
+            #expect(try await queue.updatePayload(first, by: worker, payload: Array("{}".utf8)) == false, "a waiting job is held by nobody")
+            let second = try #require(try await queue.fetch(for: worker, from: [.default], limit: 1, now: now.addingTimeInterval(1)).jobs.first)
+            #expect(second.id == first.id)
+            #expect(second.payload == rest)
+        }
+    }
+
     @Test("requeued and stray jobs go back to the front, their attempt undone", arguments: QueueAdapter.allCases)
     func requeueAndReconcile(adapter: QueueAdapter) async throws {
         try await adapter.withQueue { queue in

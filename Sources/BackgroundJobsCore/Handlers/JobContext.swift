@@ -1,18 +1,30 @@
 public import BackgroundJobsDomain
 public import Logging
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// What a handler knows about the job it runs.
 public struct JobContext: Sendable {
     /// The job as fetched: id, attempt number, queue, times.
     public let job: Job
     private let baseLogger: Logger
     private let progressReporter: (@Sendable (Int) async throws -> Void)?
+    private let payloadWriter: (@Sendable ([UInt8]) async throws -> Bool)?
 
-    /// A context for `job`; `progress` records what ``reportProgress(_:)`` reports.
-    public init(job: Job, logger: Logger, progress: (@Sendable (Int) async throws -> Void)? = nil) {
+    /// A context for `job`; `progress` records what ``reportProgress(_:)`` reports, `payloadWriter`
+    /// stores what ``updatePayload(_:)`` hands it (and tells whether the job was still held).
+    public init(
+        job: Job, logger: Logger, progress: (@Sendable (Int) async throws -> Void)? = nil,
+        payloadWriter: (@Sendable ([UInt8]) async throws -> Bool)? = nil
+    ) {
         self.job = job
         self.baseLogger = logger
         self.progressReporter = progress
+        self.payloadWriter = payloadWriter
     }
 
     /// A logger carrying the job's id, name, queue and attempt as metadata.
@@ -37,6 +49,20 @@ public struct JobContext: Sendable {
     /// Shows how far the job has got, in percent (0–100), on the job and in its events.
     public func reportProgress(_ percent: Int) async throws {
         try await progressReporter?(min(100, max(0, percent)))
+    }
+
+    /// Replaces the job's payload, so that its next attempt starts from it: a handler that did part of
+    /// its work (some recipients of a campaign reached) stores what is left before it fails retryably.
+    ///
+    /// - Throws: ``JobError`` when the payload is over the size limit; ``NonRetryableError`` when the
+    ///   worker no longer holds the job (it was taken over or cancelled), so the attempt should stop.
+    public func updatePayload<Payload: Encodable>(_ payload: Payload) async throws {
+        let bytes = Array(try JSONEncoder().encode(payload))
+        try JobPayload.validate(bytes)
+        guard let payloadWriter else { return }
+        guard try await payloadWriter(bytes) else {
+            throw NonRetryableError("the job is no longer held by this worker; its payload was not updated")
+        }
     }
 }
 

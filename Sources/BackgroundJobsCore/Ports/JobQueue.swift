@@ -91,6 +91,10 @@ public protocol JobQueue: Sendable {
     /// Records the progress (0–100) a running job's handler reports; `false` when `worker` no longer holds it.
     func setProgress(_ job: Job, by worker: WorkerID, percent: Int) async throws -> Bool
 
+    /// Replaces the payload of a running job held by `worker`, so that its next attempt (a retry, or a
+    /// run after its worker died) starts from what this one got done; `false` when `worker` no longer holds it.
+    func updatePayload(_ job: Job, by worker: WorkerID, payload: [UInt8]) async throws -> Bool
+
     /// Waits up to `timeout` for events after `cursor` (from now on, when `nil`), and returns those that
     /// came (possibly none) with the cursor to read on from.
     func events(after cursor: String?, timeout: Duration) async throws -> (events: [JobEvent], cursor: String)

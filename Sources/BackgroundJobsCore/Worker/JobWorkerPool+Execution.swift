@@ -29,9 +29,10 @@ extension JobWorkerPool {
         metrics.jobStarted(job, waited: .milliseconds(Int64(max(0, Date().timeIntervalSince(readyAt)) * 1000)))
         let queue = self.queue
         let worker = self.worker
-        let context = JobContext(job: job, logger: logger) { percent in
-            _ = try await queue.setProgress(job, by: worker, percent: percent)
-        }
+        let context = JobContext(
+            job: job, logger: logger,
+            progress: { percent in _ = try await queue.setProgress(job, by: worker, percent: percent) },
+            payloadWriter: { payload in try await queue.updatePayload(job, by: worker, payload: payload) })
         if context.logs(at: .debug) { context.logger.debug("job started") }
 
         let settlement: Settlement

@@ -16,6 +16,11 @@ extension RedisJobQueue {
         return reply.int == 1
     }
 
+    public func updatePayload(_ job: Job, by worker: WorkerID, payload: [UInt8]) async throws -> Bool {
+        let reply = try await run(Scripts.updatePayload, keys: [keys.data(job.id)], arguments: [worker.rawValue, payload])
+        return reply.int == 1
+    }
+
     public func events(after cursor: String?, timeout: Duration) async throws -> (events: [JobEvent], cursor: String) {
         var position = cursor ?? ""
         if cursor == nil {
@@ -87,6 +92,19 @@ extension RedisJobQueue.Scripts {
         if fields[1] ~= 'processing' or fields[2] ~= ARGV[3] then return 0 end
         redis.call('HSET', KEYS[1], 'g', ARGV[4])
         redis.call('XADD', K.events, 'MAXLEN', '~', 1000, '*', 'job', ARGV[2], 'progress', ARGV[4])
+        return 1
+        """)
+
+    /// Replaces a running job's payload if the worker still holds it.
+    ///
+    /// KEYS: job hash
+    /// ARGV: worker id, payload
+    /// Returns 1, or 0 when the worker does not hold the job.
+    static let updatePayload = RedisScript(
+        """
+        local fields = redis.call('HMGET', KEYS[1], '\(RedisJobCodec.Field.status)', '\(RedisJobCodec.Field.worker)')
+        if fields[1] ~= 'processing' or fields[2] ~= ARGV[1] then return 0 end
+        redis.call('HSET', KEYS[1], '\(RedisJobCodec.Field.payload)', ARGV[2])
         return 1
         """)
 }

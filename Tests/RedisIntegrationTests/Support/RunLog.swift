@@ -73,6 +73,9 @@ struct FailureRecordingQueue: JobQueue {
     func setProgress(_ job: Job, by worker: WorkerID, percent: Int) async throws -> Bool {
         try await base.setProgress(job, by: worker, percent: percent)
     }
+    func updatePayload(_ job: Job, by worker: WorkerID, payload: [UInt8]) async throws -> Bool {
+        try await base.updatePayload(job, by: worker, payload: payload)
+    }
     func events(after cursor: String?, timeout: Duration) async throws -> (events: [JobEvent], cursor: String) {
         try await base.events(after: cursor, timeout: timeout)
     }
