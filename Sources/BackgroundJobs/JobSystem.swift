@@ -79,6 +79,8 @@ public struct JobSystem: Sendable {
                 queue: queue, registry: registry,
                 configuration: .init(
                     queues: try .strict(configuration.servedQueues), concurrency: configuration.workerPool.workerCount,
+                    heartbeatInterval: configuration.workerPool.heartbeatInterval, heartbeatTTL: configuration.workerPool.heartbeatTTL,
+                    reaperInterval: configuration.workerPool.reaperInterval, stallLimit: configuration.workerPool.stallLimit,
                     retry: configuration.retryPolicy, shutdownTimeout: configuration.workerPool.shutdownTimeout,
                     sweepInterval: configuration.scheduler.cleanupInterval, handlerPlacement: configuration.workerPool.handlerPlacement),
                 metrics: metrics, logger: logger)

@@ -27,6 +27,25 @@ struct ConfigurationTests {
         #expect(configuration.workerPool.handlerPlacement == .globalExecutor)
     }
 
+    @Test("stall_limit and the heartbeat timings are read from the file and the environment, and reach the pool")
+    func stallLimitAndHeartbeat() throws {
+        let file = try JobSystemConfiguration(
+            yaml: "jobs:\n  worker_pool:\n    stall_limit: 4\n    heartbeat_interval: 500ms\n    heartbeat_ttl: 2s\n    reaper_interval: 250ms\n")
+        #expect(file.workerPool.stallLimit == 4)
+        #expect(file.workerPool.heartbeatInterval == .milliseconds(500))
+        #expect(file.workerPool.heartbeatTTL == .seconds(2))
+        #expect(file.workerPool.reaperInterval == .milliseconds(250))
+        let overridden = try file.applyingEnvironment(["JOBS_STALL_LIMIT": "0", "JOBS_HEARTBEAT_TTL": "3s", "JOBS_HEARTBEAT_INTERVAL": "1s"])
+        #expect(overridden.workerPool.stallLimit == 0)
+        #expect(overridden.workerPool.heartbeatTTL == .seconds(3))
+        #expect(overridden.workerPool.heartbeatInterval == .seconds(1))
+        #expect(JobSystemConfiguration().workerPool.stallLimit == 1)
+        #expect(JobSystemConfiguration().workerPool.heartbeatTTL == .seconds(15))
+        #expect(throws: ConfigurationError("the environment variable JOBS_STALL_LIMIT must be a whole number from 0 to 1000, not \"-1\"")) {
+            try file.applyingEnvironment(["JOBS_STALL_LIMIT": "-1"])
+        }
+    }
+
     @Test("handler_placement names where handlers run, in the file and the environment")
     func handlerPlacement() throws {
         let file = try JobSystemConfiguration(yaml: "jobs:\n  worker_pool:\n    handler_placement: queue_threads\n")
@@ -39,7 +58,7 @@ struct ConfigurationTests {
     }
 
     @Test("a bad file stops with the key and its line", arguments: [
-        ("jobs:\n  worker_pool:\n    worker_cont: 5\n", "test.yaml: jobs.worker_pool.worker_cont (line 3) is not a known key (known here: handler_placement, max_retries, queues, retry_delay, shutdown_timeout, worker_count)"),
+        ("jobs:\n  worker_pool:\n    worker_cont: 5\n", "test.yaml: jobs.worker_pool.worker_cont (line 3) is not a known key (known here: handler_placement, heartbeat_interval, heartbeat_ttl, max_retries, queues, reaper_interval, retry_delay, shutdown_timeout, stall_limit, worker_count)"),
         ("jobs:\n  worker_pool:\n    handler_placement: connection\n", "test.yaml: jobs.worker_pool.handler_placement (line 3) must be global_executor or queue_threads, not \"connection\""),
         ("jobs:\n  worker_pool:\n    worker_count: five\n", "test.yaml: jobs.worker_pool.worker_count (line 3) must be a whole number"),
         ("jobs:\n  scheduler:\n    cleanup_interval: \"1 minute\"\n", "test.yaml: jobs.scheduler.cleanup_interval (line 3) must be a duration such as \"500ms\", \"30s\", \"5m\" or \"1h30m\", not \"1 minute\""),

@@ -6,7 +6,7 @@ import BackgroundJobsDomain
 /// |---|---|
 /// | `REDIS_URL` | `jobs.redis.url` |
 /// | `JOBS_REDIS_ADDR`, `JOBS_REDIS_PASSWORD`, `JOBS_REDIS_DB`, `JOBS_KEY_PREFIX` | `jobs.redis.*` |
-/// | `JOBS_WORKER_COUNT`, `JOBS_MAX_RETRIES`, `JOBS_RETRY_DELAY`, `JOBS_SHUTDOWN_TIMEOUT`, `JOBS_HANDLER_PLACEMENT` | `jobs.worker_pool.*` |
+/// | `JOBS_WORKER_COUNT`, `JOBS_MAX_RETRIES`, `JOBS_RETRY_DELAY`, `JOBS_SHUTDOWN_TIMEOUT`, `JOBS_HANDLER_PLACEMENT`, `JOBS_STALL_LIMIT`, `JOBS_HEARTBEAT_INTERVAL`, `JOBS_HEARTBEAT_TTL`, `JOBS_REAPER_INTERVAL` | `jobs.worker_pool.*` |
 /// | `JOBS_SCHEDULER_ENABLED`, `JOBS_CLEANUP_INTERVAL` | `jobs.scheduler.*` |
 /// | `JOBS_METRICS_ENABLED`, `JOBS_METRICS_INTERVAL`, `JOBS_METRICS_NAMESPACE` | `jobs.metrics.*` |
 extension JobSystemConfiguration {
@@ -55,6 +55,10 @@ extension JobSystemConfiguration {
             }
             configuration.workerPool.handlerPlacement = placement
         }
+        if let limit = try int("JOBS_STALL_LIMIT", 0...1000) { configuration.workerPool.stallLimit = limit }
+        if let interval = try duration("JOBS_HEARTBEAT_INTERVAL") { configuration.workerPool.heartbeatInterval = interval }
+        if let ttl = try duration("JOBS_HEARTBEAT_TTL") { configuration.workerPool.heartbeatTTL = ttl }
+        if let interval = try duration("JOBS_REAPER_INTERVAL") { configuration.workerPool.reaperInterval = interval }
         if let enabled = try bool("JOBS_SCHEDULER_ENABLED") { configuration.scheduler.enabled = enabled }
         if let interval = try duration("JOBS_CLEANUP_INTERVAL") { configuration.scheduler.cleanupInterval = interval }
         if let enabled = try bool("JOBS_METRICS_ENABLED") { configuration.metrics.enabled = enabled }

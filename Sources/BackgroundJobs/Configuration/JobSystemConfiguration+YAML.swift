@@ -8,7 +8,8 @@ import Yams
 ///   enabled: true
 ///   redis: { url: "redis://…" }            # or addr: "localhost:6379", password: "", db: 0; key_prefix: jobs
 ///   worker_pool: { worker_count: 5, max_retries: 3, retry_delay: "5s", shutdown_timeout: "25s", queues: [default],
-///                  handler_placement: global_executor }   # or queue_threads
+///                  handler_placement: global_executor,    # or queue_threads
+///                  stall_limit: 1, heartbeat_interval: "5s", heartbeat_ttl: "15s", reaper_interval: "5s" }
 ///   scheduler: { enabled: true, cleanup_interval: "1m" }
 ///   metrics: { enabled: true, collection_interval: "30s", namespace: background_jobs }
 /// queues:
@@ -50,7 +51,10 @@ extension JobSystemConfiguration {
         }
         if let node = jobs["worker_pool"] {
             let section = try reader.mapping(
-                node, "jobs.worker_pool", allowed: ["worker_count", "max_retries", "retry_delay", "shutdown_timeout", "queues", "handler_placement"])
+                node, "jobs.worker_pool", allowed: [
+                    "worker_count", "max_retries", "retry_delay", "shutdown_timeout", "queues", "handler_placement", "stall_limit",
+                    "heartbeat_interval", "heartbeat_ttl", "reaper_interval",
+                ])
             if let value = section["worker_count"] { workerPool.workerCount = try reader.int(value, "jobs.worker_pool.worker_count", range: 1...10_000) }
             if let value = section["max_retries"] { workerPool.maxRetries = try reader.int(value, "jobs.worker_pool.max_retries", range: 0...1000) }
             if let value = section["retry_delay"] { workerPool.retryDelay = try reader.duration(value, "jobs.worker_pool.retry_delay") }
@@ -61,6 +65,12 @@ extension JobSystemConfiguration {
             if let value = section["handler_placement"] {
                 workerPool.handlerPlacement = try reader.handlerPlacement(value, "jobs.worker_pool.handler_placement")
             }
+            if let value = section["stall_limit"] { workerPool.stallLimit = try reader.int(value, "jobs.worker_pool.stall_limit", range: 0...1000) }
+            if let value = section["heartbeat_interval"] {
+                workerPool.heartbeatInterval = try reader.duration(value, "jobs.worker_pool.heartbeat_interval")
+            }
+            if let value = section["heartbeat_ttl"] { workerPool.heartbeatTTL = try reader.duration(value, "jobs.worker_pool.heartbeat_ttl") }
+            if let value = section["reaper_interval"] { workerPool.reaperInterval = try reader.duration(value, "jobs.worker_pool.reaper_interval") }
         }
         if let node = jobs["scheduler"] {
             let section = try reader.mapping(node, "jobs.scheduler", allowed: ["enabled", "cleanup_interval"])

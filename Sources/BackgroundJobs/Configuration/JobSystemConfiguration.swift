@@ -41,6 +41,14 @@ public struct JobSystemConfiguration: Sendable {
         public var queues: [QueueName]?
         /// Where handlers run: the global executor (the default) or the Redis connections' threads.
         public var handlerPlacement: JobWorkerPool.HandlerPlacement = .globalExecutor
+        /// A job whose worker died more often than this while holding it is dead; by default 1.
+        public var stallLimit: Int = 1
+        /// How often a worker refreshes its heartbeat; by default 5 s.
+        public var heartbeatInterval: Duration = .seconds(5)
+        /// How long a heartbeat lives: a worker silent this long is dead and its jobs are taken over; 15 s.
+        public var heartbeatTTL: Duration = .seconds(15)
+        /// How often each worker process looks for dead workers; by default 5 s.
+        public var reaperInterval: Duration = .seconds(5)
 
         public init() {}
     }

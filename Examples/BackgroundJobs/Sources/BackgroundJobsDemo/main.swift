@@ -28,6 +28,9 @@ struct DemoServer: AsyncParsableCommand {
     @Flag(help: "Also register seed 000's simulated workloads (data_analysis, report_generation, email_campaign, backup).")
     var simulations = false
 
+    @Flag(help: "Also register the fault suite's job types (chaos_count, chaos_hang, chaos_crash; see scripts/chaos).")
+    var chaosJobs = false
+
     func run() async throws {
         var logger = Logger(label: "background-jobs-demo")
         logger.logLevel = .info
@@ -43,6 +46,7 @@ struct DemoServer: AsyncParsableCommand {
         var registry = JobRegistry()
         DemoJobs.register(into: &registry)
         if simulations { DemoJobs.registerSimulations(into: &registry) }
+        if chaosJobs { try ChaosJobs.register(into: &registry, configuration: configuration, logger: logger) }
         let system = try JobSystem.live(configuration: configuration, registry: registry, role: role, logger: logger)
 
         var services = system.services
