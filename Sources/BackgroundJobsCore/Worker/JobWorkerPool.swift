@@ -123,7 +123,9 @@ public final class JobWorkerPool: WorkerPool {
                 // Fetch for the free slots and a buffer as deep again, so a slot that finishes takes its next
                 // job at once instead of waiting for a round trip.
                 let depth = configuration.concurrency + (configuration.prefetch ?? configuration.concurrency)
-                let wanted = stopping ? 0 : max(0, depth - state.counts.busy - state.buffered)
+                // A job that stalled before runs alone (the queue hands it only to a worker that holds
+                // nothing else): if it kills this process again, no other job stalls with it.
+                let wanted = stopping || state.holdsSuspect ? 0 : max(0, depth - state.counts.busy - state.buffered)
                 if batch.isEmpty && wanted == 0 {
                     if let drainDeadline, !cancelledSlots {
                         await state.pause(for: max(.milliseconds(1), drainDeadline - .now))

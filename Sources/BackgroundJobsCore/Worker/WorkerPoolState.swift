@@ -23,6 +23,9 @@ final class WorkerPoolState: Sendable {
         var executing: Set<JobID> = []
         /// Jobs the queue holds for this worker: fetched ahead, executing, or finished and not yet settled.
         var held: Set<JobID> = []
+        /// Held jobs that stalled before (a worker died holding them): while one is held, nothing else is
+        /// fetched, so a job that crashes its process takes no other job with it.
+        var suspects: Set<JobID> = []
         /// Jobs fetched ahead, in the order they are to run.
         var buffer: [Job] = []
         var bufferStart = 0
@@ -48,6 +51,8 @@ final class WorkerPoolState: Sendable {
     var isStopping: Bool { state.withLock { $0.stopping } }
     /// The jobs the queue holds for this worker, for reconciling its processing list.
     var held: Set<JobID> { state.withLock { $0.held } }
+    /// Whether a held job stalled before: then the pool fetches nothing more until it is settled.
+    var holdsSuspect: Bool { state.withLock { !$0.suspects.isEmpty } }
     var freeSlots: Int { state.withLock { concurrency - $0.slots } }
     var buffered: Int { state.withLock { $0.buffer.count - $0.bufferStart } }
     var isDrained: Bool { state.withLock { $0.slots == 0 && $0.pending.isEmpty } }
@@ -58,7 +63,10 @@ final class WorkerPoolState: Sendable {
     /// Adds fetched jobs to the buffer the slots take from.
     func buffer(_ jobs: [Job]) {
         state.withLock { state in
-            for job in jobs { state.held.insert(job.id) }
+            for job in jobs {
+                state.held.insert(job.id)
+                if job.stalls > 0 { state.suspects.insert(job.id) }
+            }
             state.buffer.append(contentsOf: jobs)
         }
     }
@@ -128,6 +136,7 @@ final class WorkerPoolState: Sendable {
         state.withLock { state in
             for (entry, outcome) in zip(batch, outcomes) {
                 state.held.remove(entry.job.id)
+                state.suspects.remove(entry.job.id)
                 switch outcome {
                 case .completed: state.processed += 1
                 case .willRetry, .dead: state.failed += 1

@@ -57,8 +57,9 @@ extension RedisJobQueue {
             end
             local function makeReady(id, first)
               local jobKey = K.data(id)
-              local fields = redis.call('HMGET', jobKey, 'q', 'p', 's')
-              if not fields[1] then return false end
+              -- pcall: a key that is not a hash is no job, and must not stop a reaper or a reconcile for good.
+              local fields = redis.pcall('HMGET', jobKey, 'q', 'p', 's')
+              if fields.err or not fields[1] then return false end
               if fields[3] == 'scheduled' then
                 redis.call('HINCRBY', K.counts(fields[1]), 'scheduled', -1)
               elseif fields[3] == 'failed' then
@@ -146,25 +147,48 @@ extension RedisJobQueue {
                     queues[#queues + 1] = {name = name, lists = lists}
                   end
                 end
+                -- A job that stalled (its worker died holding it) may be what killed that worker: it is taken
+                -- only by a worker that holds nothing else, and alone, so a crash it causes again stalls no
+                -- other job. Otherwise it stays at the head of its list and this fetch takes no more: the
+                -- workers drain, and the first with nothing left takes it (a wake-up marker would only make
+                -- busy workers wake each other).
+                local stopped, isolated = false, false
                 local function take(list)
                   local id = redis.call('LMOVE', list, processing, 'RIGHT', 'LEFT')
                   if not id then return false end
                   local key = K.data(id)
-                  -- The hash as it was: the worker applies status, start time and attempt itself.
-                  local fields = redis.call('HGETALL', key)
+                  -- The hash as it was: the worker applies status, start time and attempt itself. An entry
+                  -- that is not a hash goes back to the worker as one without fields, which buries it.
+                  local fields = redis.pcall('HGETALL', key)
+                  if type(fields) ~= 'table' or fields.err then
+                    taken[#taken + 1] = id
+                    taken[#taken + 1] = {'!type', redis.call('TYPE', key).ok}
+                    return true
+                  end
                   if #fields == 0 then
-                    redis.call('LREM', processing, -1, id)
-                  else
-                    local attempts = 0
-                    for i = 1, #fields, 2 do
-                      if fields[i] == 'a' then attempts = tonumber(fields[i + 1]) or 0 end
-                    end
-                    event(id, 'pending', 'processing')
-                    redis.call('HSET', key, 's', 'processing', 'b', now, 'w', worker, 'a', attempts + 1)
                     taken[#taken + 1] = id
                     taken[#taken + 1] = fields
+                    return true
                   end
-                  return true
+                  local attempts, stalls = 0, 0
+                  for i = 1, #fields, 2 do
+                    if fields[i] == 'a' then attempts = tonumber(fields[i + 1]) or 0 end
+                    if fields[i] == 'k' then stalls = tonumber(fields[i + 1]) or 0 end
+                  end
+                  if stalls > 0 then
+                    if #taken > 0 or redis.call('LLEN', processing) > 1 then
+                      redis.call('LMOVE', processing, list, 'LEFT', 'RIGHT')
+                      stopped = true
+                      return false
+                    end
+                    isolated = true
+                  end
+                  event(id, 'pending', 'processing')
+                  redis.call('HSET', key, 's', 'processing', 'b', now, 'w', worker, 'a', attempts + 1)
+                  taken[#taken + 1] = id
+                  taken[#taken + 1] = fields
+                  if isolated then stopped = true end
+                  return not stopped
                 end
                 if starve > 0 then
                   for _, queue in ipairs(queues) do
@@ -173,9 +197,10 @@ extension RedisJobQueue {
                       while #taken < 2 * limit do
                         local id = redis.call('LINDEX', list, -1)
                         if not id then break end
-                        local times = redis.call('HMGET', K.data(id), 'c', 'r')
+                        local times = redis.pcall('HMGET', K.data(id), 'c', 'r')
+                        if times.err then times = {} end
                         local readyAt = math.max(tonumber(times[1]) or 0, tonumber(times[2]) or 0)
-                        if now - readyAt < starve then break end
+                        if now - readyAt < starve or stopped then break end
                         take(list)
                       end
                     end
@@ -183,15 +208,18 @@ extension RedisJobQueue {
                 end
                 for _, queue in ipairs(queues) do
                   for _, list in ipairs(queue.lists) do
-                    while #taken < 2 * limit and take(list) do end
+                    while not stopped and #taken < 2 * limit and take(list) do end
+                    if stopped then break end
                   end
-                  if #taken >= 2 * limit then break end
+                  if stopped or #taken >= 2 * limit then break end
                 end
-                for _, queue in ipairs(queues) do
-                  for _, list in ipairs(queue.lists) do
-                    if redis.call('LLEN', list) > 0 then
-                      signal(K.wake(queue.name))
-                      break
+                if not stopped or isolated then
+                  for _, queue in ipairs(queues) do
+                    for _, list in ipairs(queue.lists) do
+                      if redis.call('LLEN', list) > 0 then
+                        signal(K.wake(queue.name))
+                        break
+                      end
                     end
                   end
                 end
@@ -359,7 +387,10 @@ extension RedisJobQueue.Scripts {
         """)
 
     /// Makes a job dead whose stored hash cannot be read as a job, so a bad entry neither blocks the worker
-    /// nor comes back. Its queue is read from the hash when it names one, else `fallback queue`.
+    /// nor comes back. Its queue is read from the hash when it names one, else `fallback queue`. A key that
+    /// holds another type than a hash is no job: it is replaced by the dead job's record. An id without any
+    /// key gets such a record too, so every bad entry can be found among the dead with its reason; neither
+    /// was counted as an unfinished job.
     ///
     /// KEYS: processing list, job hash
     /// ARGV: prefix, id, now ms, reason, dead retention seconds, fallback queue
@@ -367,11 +398,17 @@ extension RedisJobQueue.Scripts {
     static let buryUnreadable = script(
         """
         if redis.call('LREM', KEYS[1], 1, ARGV[2]) == 0 then return 0 end
-        local fields = redis.call('HMGET', KEYS[2], 'q', 'u')
+        local kind = redis.call('TYPE', KEYS[2]).ok
+        local fields = {}
+        if kind == 'hash' then
+          fields = redis.call('HMGET', KEYS[2], 'q', 'u')
+        elseif kind ~= 'none' then
+          redis.call('DEL', KEYS[2])
+        end
         local queue = fields[1]
         if not queue or #queue > 64 or not string.match(queue, '^[A-Za-z0-9_.-]+$') then queue = ARGV[6] end
         bury(ARGV[2], queue, ARGV[3], ARGV[5], ARGV[4])
-        release(queue, fields[2], ARGV[2])
+        if kind == 'hash' then release(queue, fields[2], ARGV[2]) end
         return 1
         """)
 

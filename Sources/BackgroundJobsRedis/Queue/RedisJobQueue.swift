@@ -205,6 +205,14 @@ public struct RedisJobQueue: JobQueue {
             let rawID = taken[index].string ?? ""
             do {
                 let id = try JobID(rawID)
+                // The script sends an entry that is not a hash (or no key at all) as a marker, or as no fields.
+                let fields = taken[index + 1].array ?? []
+                if fields.isEmpty {
+                    throw JobQueueError(.corruptJob, "the ready list held the id \(id), which has no stored job")
+                }
+                if fields.count == 2, fields[0].string == "!type" {
+                    throw JobQueueError(.corruptJob, "the key of the job \(id) holds a \(fields[1].string ?? "value") where a hash belongs")
+                }
                 // The script returns the hash as it was before it marked the job taken.
                 var job = try RedisJobCodec.job(id: id, from: taken[index + 1])
                 do {
