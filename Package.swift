@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "BackgroundJobsPrometheus", targets: ["BackgroundJobsPrometheus"]),
         // The built-in handlers, each family a module of its own so an application pulls in (and installs
         // the system libraries of) only what it uses; BackgroundJobsHandlers brings them all.
+        .library(name: "BackgroundJobsCleanup", targets: ["BackgroundJobsCleanup"]),
         .library(name: "BackgroundJobsNotifications", targets: ["BackgroundJobsNotifications"]),
     ],
     dependencies: [
@@ -100,6 +101,19 @@ let package = Package(
             providers: [.apt(["libvips-dev"])]
         ),
         .target(
+            name: "BackgroundJobsCleanup",
+            dependencies: [
+                "BackgroundJobsCore",
+                "BackgroundJobsDomain",
+                "BackgroundJobsRedis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "BackgroundJobsNotifications",
             dependencies: [
                 "BackgroundJobsCore",
@@ -116,6 +130,8 @@ let package = Package(
             name: "BackgroundJobsHandlersTests",
             dependencies: [
                 "BackgroundJobsNotifications",
+                "BackgroundJobsCleanup",
+                "BackgroundJobsRedis",
                 "BackgroundJobsCore",
                 "BackgroundJobsDomain",
                 "BackgroundJobsTesting",

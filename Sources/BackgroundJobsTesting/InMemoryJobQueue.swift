@@ -419,9 +419,10 @@ public final class InMemoryJobQueue: JobQueue {
         return (found, found.last?.cursor ?? "\(after)")
     }
 
-    public func sweep(now: Date) async throws -> Int {
+    public func sweep(now: Date, dryRun: Bool) async throws -> Int {
         state.withLock { state in
             let expired = state.jobs.filter { ($0.value.expiresAt ?? .distantFuture) <= now }.keys
+            if dryRun { return expired.count }
             for id in expired { state.jobs[id] = nil }
             for queue in state.dead.keys { state.dead[queue]?.removeAll { state.jobs[$0] == nil } }
             return expired.count

@@ -44,7 +44,7 @@ public struct JobContext: Sendable {
     }
 
     /// Whether the job's logger would write a line at `level`, so callers can skip making it.
-    func logs(at level: Logger.Level) -> Bool { baseLogger.logLevel <= level }
+    public func logs(at level: Logger.Level) -> Bool { baseLogger.logLevel <= level }
 
     /// Shows how far the job has got, in percent (0–100), on the job and in its events.
     public func reportProgress(_ percent: Int) async throws {

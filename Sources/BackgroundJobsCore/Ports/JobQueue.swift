@@ -100,8 +100,9 @@ public protocol JobQueue: Sendable {
     func events(after cursor: String?, timeout: Duration) async throws -> (events: [JobEvent], cursor: String)
 
     /// Deletes index entries of finished jobs past their retention, whose job data has expired; returns how
-    /// many. Indexes are also trimmed as jobs finish, so this matters for queues that went quiet.
-    func sweep(now: Date) async throws -> Int
+    /// many. Indexes are also trimmed as jobs finish, so this matters for queues that went quiet. With
+    /// `dryRun`, deletes nothing and returns how many it would.
+    func sweep(now: Date, dryRun: Bool) async throws -> Int
 
     // MARK: Queues
 
@@ -163,6 +164,11 @@ public protocol JobQueue: Sendable {
 
 extension JobQueue {
     public var taskExecutors: [any TaskExecutor] { [] }
+
+    /// Deletes index entries of finished jobs past their retention; see ``sweep(now:dryRun:)``.
+    public func sweep(now: Date) async throws -> Int {
+        try await sweep(now: now, dryRun: false)
+    }
 
     /// Stores the jobs one after another; adapters that can do better override it.
     public func enqueue(_ jobs: [(job: Job, limits: QueueLimits)]) async throws -> [Result<EnqueueOutcome, any Error>] {

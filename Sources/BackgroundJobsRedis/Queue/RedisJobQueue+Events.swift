@@ -48,14 +48,15 @@ extension RedisJobQueue {
         return (events, position)
     }
 
-    public func sweep(now: Date) async throws -> Int {
+    public func sweep(now: Date, dryRun: Bool) async throws -> Int {
         let now = RedisJobCodec.milliseconds(now)
         let completedBefore = now - Int(configuration.completedRetention.timeInterval * 1000)
         let deadBefore = now - Int(configuration.deadRetention.timeInterval * 1000)
         var removed = 0
         for queue in try await queues() {
             for (index, before) in [(keys.completed(queue), completedBefore), (keys.cancelled(queue), completedBefore), (keys.dead(queue), deadBefore)] {
-                removed += try await send(RedisCommand("ZREMRANGEBYSCORE", index, "-inf", "(\(before)")).int ?? 0
+                let command = dryRun ? "ZCOUNT" : "ZREMRANGEBYSCORE"
+                removed += try await send(RedisCommand(command, index, "-inf", "(\(before)")).int ?? 0
             }
         }
         return removed

@@ -79,7 +79,7 @@ struct FailureRecordingQueue: JobQueue {
     func events(after cursor: String?, timeout: Duration) async throws -> (events: [JobEvent], cursor: String) {
         try await base.events(after: cursor, timeout: timeout)
     }
-    func sweep(now: Date) async throws -> Int { try await base.sweep(now: now) }
+    func sweep(now: Date, dryRun: Bool) async throws -> Int { try await base.sweep(now: now, dryRun: dryRun) }
     func unregister(_ worker: WorkerID) async throws { try await base.unregister(worker) }
     func reapDeadWorkers(now: Date, stallLimit: Int) async throws -> ReapResult { try await base.reapDeadWorkers(now: now, stallLimit: stallLimit) }
     func reconcile(_ worker: WorkerID, running: Set<JobID>) async throws -> Int { try await base.reconcile(worker, running: running) }
