@@ -35,16 +35,25 @@ extension JobWorkerPool {
             failed: counts.failed, startedAt: startedAt)
     }
 
-    /// Refreshes the heartbeat until cancelled.
+    /// Refreshes the heartbeat until cancelled. After a failed beat it beats again soon (backing off to a
+    /// second), not a whole interval later: when the queue comes back after an outage, a heartbeat that
+    /// waited out its interval could lapse and get this worker's jobs taken over while it runs them.
     func keepAlive() async {
+        var failures = 0
         while !Task.isCancelled {
             do {
-                try await Task.sleep(for: configuration.heartbeatInterval)
+                let pause = failures == 0 ? configuration.heartbeatInterval : min(configuration.heartbeatInterval, Self.backoff(failures))
+                try await Task.sleep(for: pause)
                 try await queue.heartbeat(info, ttl: configuration.heartbeatTTL)
+                if failures > 0 { logger.info("the heartbeat goes through again") }
+                failures = 0
             } catch is CancellationError {
                 return
             } catch {
-                logger.warning("the heartbeat failed; jobs may be taken over if it stays silent", metadata: ["error": "\(error)"])
+                failures += 1
+                if failures == 1 {
+                    logger.warning("the heartbeat failed; jobs may be taken over if it stays silent", metadata: ["error": "\(error)"])
+                }
             }
         }
     }

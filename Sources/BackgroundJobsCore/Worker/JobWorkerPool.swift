@@ -27,6 +27,8 @@ public final class JobWorkerPool: WorkerPool {
     /// turn, so the queue's replies resume them where they run; empty for the global executor. Handlers
     /// run there too only with ``HandlerPlacement/queueThreads``.
     let executors: [any TaskExecutor]
+    /// Where the heartbeat, the reaper and the cancel listener run (see ``BookkeepingExecutor``).
+    let bookkeeping: BookkeepingExecutor
     let startedAt = Date()
 
     /// A pool running the handlers of `registry` on jobs of `queue`.
@@ -48,6 +50,7 @@ public final class JobWorkerPool: WorkerPool {
         self.logger = logger
         self.state = WorkerPoolState(concurrency: configuration.concurrency)
         self.executors = queue.taskExecutors
+        self.bookkeeping = BookkeepingExecutor(name: "jobs-bookkeeping")
     }
 
     /// Where a handler runs, for a slot on `executor`.
@@ -69,9 +72,10 @@ public final class JobWorkerPool: WorkerPool {
             "worker pool started",
             metadata: ["queues": "\(configuration.queues.queues)", "concurrency": "\(configuration.concurrency)"])
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.keepAlive() }
-            group.addTask { await self.reapDeadWorkers() }
-            group.addTask { await self.listenForCancellations() }
+            // On a thread of their own: no handler, blocking wherever it runs, can silence the heartbeat.
+            group.addTask(executorPreference: bookkeeping) { await self.keepAlive() }
+            group.addTask(executorPreference: bookkeeping) { await self.reapDeadWorkers() }
+            group.addTask(executorPreference: bookkeeping) { await self.listenForCancellations() }
             await withTaskCancellationOrGracefulShutdownHandler {
                 await withTaskExecutorPreference(self.executors.first) {
                     await self.processJobs()
@@ -82,6 +86,7 @@ public final class JobWorkerPool: WorkerPool {
             group.cancelAll()
         }
         await leave()
+        bookkeeping.shutdown()
     }
 
     /// The fetch loop. Each round trip records the attempts that ended since the last one and takes jobs
@@ -230,7 +235,7 @@ public final class JobWorkerPool: WorkerPool {
         await state.pause(for: timeout)
     }
 
-    private static func backoff(_ failures: Int) -> Duration {
+    static func backoff(_ failures: Int) -> Duration {
         .milliseconds(min(1000, 25 << min(failures, 6)))
     }
 
