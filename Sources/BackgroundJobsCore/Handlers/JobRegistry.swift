@@ -19,6 +19,12 @@ public struct JobRegistry: Sendable {
     /// The job names that have a handler.
     public var names: Set<JobName> { Set(runners.keys) }
 
+    /// Whether a handler is registered for `name`.
+    public func handles(_ name: JobName) -> Bool { runners[name] != nil }
+
+    /// Whether no handler is registered.
+    public var isEmpty: Bool { runners.isEmpty }
+
     /// Registers the handler of a job type; its payload is decoded from JSON before `handler` runs.
     ///
     /// A payload that does not decode fails the job for good (a retry would read the same bytes).

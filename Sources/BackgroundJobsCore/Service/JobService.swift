@@ -75,14 +75,17 @@ public struct JobService: Sendable {
         return try await store(name: definition.name, payload: bytes, options: options)
     }
 
-    /// Submits a job whose payload is JSON from outside (an HTTP body): it must parse as JSON.
+    /// Submits a job whose payload is JSON from outside (an HTTP body): it must parse as JSON, and with a
+    /// registry its job type must have a handler (see ``checkHandled(_:)``).
     public func submit(name: JobName, json payload: [UInt8], options: JobOptions = JobOptions()) async throws -> Submission {
         do {
             _ = try JSONSerialization.jsonObject(with: Data(payload), options: [.fragmentsAllowed])
         } catch {
             throw JobError(.invalidOptions, "the payload of \(name) is not valid JSON")
         }
-        return try await store(name: name, payload: payload, options: options)
+        let (job, limits) = try prepare(name: name, payload: payload, options: options)
+        try checkHandled(name)
+        return submission(job, try await queue.enqueue(job, limits: limits))
     }
 
     /// Submits many typed jobs with the same options in one call; each is checked and stored on its own,
@@ -108,6 +111,14 @@ public struct JobService: Sendable {
         return zip(prepared, outcomes).map { entry, outcome in
             outcome.map { self.submission(entry.job, $0) }
         }
+    }
+
+    /// Refuses a job type that the service's registry has no handler for: a job from outside that no worker
+    /// could run is refused at the door, with a message, instead of dying in the queue. A service without a
+    /// registry, or with one that has no handlers (a producer that knows none), takes every name.
+    public func checkHandled(_ name: JobName) throws(JobError) {
+        guard let registry, !registry.isEmpty, !registry.handles(name) else { return }
+        throw JobError(.invalidJobName, "no handler is registered for the job type \(name)")
     }
 
     /// The stored job, or `nil` when there is none.

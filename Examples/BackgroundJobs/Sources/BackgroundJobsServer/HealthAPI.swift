@@ -68,10 +68,23 @@ struct BearerTokenMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         if path.hasPrefix("/health/") || path == "/metrics" { return try await next(request, context) }
-        guard request.headers[.authorization] == "Bearer \(token)" else {
+        guard Self.matches(request.headers[.authorization], "Bearer \(token)") else {
             throw HTTPError(.unauthorized, message: "this server needs Authorization: Bearer <token> (JOBS_API_TOKEN)")
         }
         return try await next(request, context)
+    }
+
+    /// Compares in constant time: every byte of the presented value is looked at whatever the first
+    /// difference, so the time an answer takes tells nothing about how much of the token was right. (Only
+    /// the presented value's length shows, which the client knows anyway.)
+    static func matches(_ presented: String?, _ expected: String) -> Bool {
+        let given = Array((presented ?? "").utf8)
+        let wanted = Array(expected.utf8)
+        var difference = UInt8(given.count == wanted.count ? 0 : 1)
+        for (index, byte) in given.enumerated() {
+            difference |= byte ^ (wanted.isEmpty ? 0 : wanted[index % wanted.count])
+        }
+        return difference == 0 && !given.isEmpty
     }
 }
 

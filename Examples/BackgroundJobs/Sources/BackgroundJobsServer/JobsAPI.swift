@@ -43,6 +43,13 @@ struct JobsAPI {
         guard items.count <= 1000 else { throw HTTPError(.badRequest, message: "a batch holds at most 1000 jobs") }
         // Every job is checked before any is stored, so a bad one leaves the batch unstored.
         let submissions = try items.enumerated().map { index, item in try SubmissionRequest(json: item, at: "jobs[\(index)]") }
+        for (index, submission) in submissions.enumerated() {
+            do {
+                try service.checkHandled(submission.name)
+            } catch {
+                throw HTTPError(.badRequest, message: "jobs[\(index)]: \(error.message)")
+            }
+        }
         var results: [[String: Any]] = []
         for submission in submissions {
             do {
@@ -136,7 +143,13 @@ struct JobsAPI {
     // MARK: Helpers
 
     private func body(_ request: Request) async throws -> Any {
-        let buffer = try await request.body.collect(upTo: bodyLimit)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: bodyLimit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            // Hummingbird answers this one with a bare 413; every refusal carries a message.
+            throw HTTPError(.contentTooLarge, message: "the body is larger than the limit of \(bodyLimit) bytes")
+        }
         do {
             return try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView), options: [.fragmentsAllowed])
         } catch {
