@@ -70,6 +70,7 @@ struct RedisConfigurationURLTests {
         #expect(throws: RedisError.self) { try RedisConfiguration(database: -1) }
         #expect(throws: RedisError.self) { try RedisConfiguration(commandTimeout: .zero) }
         #expect(throws: RedisError.self) { try RedisConfiguration(clientName: "two words") }
+        #expect(throws: RedisError.self) { try RedisConfiguration(clientName: "name\r\nFLUSHALL") }
         #expect(throws: RedisError.self) { try RedisConfiguration(connectionCount: 0) }
     }
 }

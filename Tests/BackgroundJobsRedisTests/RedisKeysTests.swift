@@ -26,7 +26,7 @@ struct RedisKeysTests {
         #expect(all.allSatisfy { $0.hasPrefix("{jobs}:") })
     }
 
-    @Test("an empty prefix or one with white space is refused", arguments: ["", "my jobs", "jobs\n"])
+    @Test("an empty prefix or one with white space is refused", arguments: ["", "my jobs", "jobs\n", "jobs\r\nFLUSHALL", "a\tb"])
     func invalidPrefix(prefix: String) {
         #expect(throws: RedisError.self) { try RedisKeys(prefix: prefix) }
     }

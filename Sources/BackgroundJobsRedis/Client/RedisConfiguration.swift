@@ -86,7 +86,7 @@ public struct RedisConfiguration: Sendable, Equatable {
         guard reconnectDelay > .zero, maximumReconnectDelay >= reconnectDelay else {
             throw fail("the reconnect delays must be positive, the maximum no less than the first")
         }
-        if let clientName, clientName.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" }) {
+        if let clientName, clientName.unicodeScalars.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" }) {
             throw fail("the client name must not contain spaces or line breaks")
         }
     }

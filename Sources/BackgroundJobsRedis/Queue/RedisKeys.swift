@@ -11,7 +11,7 @@ public struct RedisKeys: Sendable, Hashable {
 
     /// Keys under `prefix`; it must be non-empty and free of spaces and line breaks.
     public init(prefix: String = "jobs") throws(RedisError) {
-        guard !prefix.isEmpty, !prefix.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }) else {
+        guard !prefix.isEmpty, !prefix.unicodeScalars.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }) else {
             throw RedisError(.invalidConfiguration, "the key prefix must be non-empty and free of white space")
         }
         self.prefix = prefix
