@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "BackgroundJobsPrometheus", targets: ["BackgroundJobsPrometheus"]),
         // The built-in handlers, each family a module of its own so an application pulls in (and installs
         // the system libraries of) only what it uses; BackgroundJobsHandlers brings them all.
+        .library(name: "BackgroundJobsEmail", targets: ["BackgroundJobsEmail"]),
+        .library(name: "BackgroundJobsFiles", targets: ["BackgroundJobsFiles"]),
         .library(name: "BackgroundJobsCleanup", targets: ["BackgroundJobsCleanup"]),
         .library(name: "BackgroundJobsNotifications", targets: ["BackgroundJobsNotifications"]),
     ],
@@ -34,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.25.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.4.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
@@ -101,6 +104,32 @@ let package = Package(
             providers: [.apt(["libvips-dev"])]
         ),
         .target(
+            name: "BackgroundJobsEmail",
+            dependencies: [
+                "BackgroundJobsCore",
+                "BackgroundJobsDomain",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BackgroundJobsFiles",
+            dependencies: [
+                "BackgroundJobsCore",
+                "BackgroundJobsDomain",
+                "CVips",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "BackgroundJobsCleanup",
             dependencies: [
                 "BackgroundJobsCore",
@@ -131,7 +160,10 @@ let package = Package(
             dependencies: [
                 "BackgroundJobsNotifications",
                 "BackgroundJobsCleanup",
+                "BackgroundJobsEmail",
+                "BackgroundJobsFiles",
                 "BackgroundJobsRedis",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "BackgroundJobsCore",
                 "BackgroundJobsDomain",
                 "BackgroundJobsTesting",

@@ -95,7 +95,14 @@ public struct JobRegistry: Sendable {
         case .typeMismatch(let type, let context): return "expected \(type) \(path(context))"
         case .valueNotFound(let type, let context): return "a \(type) is missing \(path(context))"
         case .keyNotFound(let key, let context): return "the key \(key.stringValue) is missing \(path(context))"
-        case .dataCorrupted(let context): return "it is not valid JSON \(path(context))"
+        case .dataCorrupted(let context):
+            // A value a payload type refused carries that type's own words, which say what is wrong without
+            // quoting the value; the decoder's own complaint (a syntax error) keeps the plain wording.
+            let fromDecoder = context.underlyingError != nil || context.debugDescription.hasPrefix("The given data")
+            guard !fromDecoder, !context.debugDescription.isEmpty else { return "it is not valid JSON \(path(context))" }
+            var what = context.debugDescription
+            while what.hasSuffix(".") { what.removeLast() }
+            return "\(what) \(path(context))"
         @unknown default: return "it does not decode"
         }
     }
