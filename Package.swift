@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "BackgroundJobsPrometheus", targets: ["BackgroundJobsPrometheus"]),
         // The built-in handlers, each family a module of its own so an application pulls in (and installs
         // the system libraries of) only what it uses; BackgroundJobsHandlers brings them all.
+        .library(name: "BackgroundJobsHandlers", targets: ["BackgroundJobsHandlers"]),
         .library(name: "BackgroundJobsEmail", targets: ["BackgroundJobsEmail"]),
         .library(name: "BackgroundJobsFiles", targets: ["BackgroundJobsFiles"]),
         .library(name: "BackgroundJobsCleanup", targets: ["BackgroundJobsCleanup"]),
@@ -152,6 +153,22 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BackgroundJobsHandlers",
+            dependencies: [
+                "BackgroundJobsCore",
+                "BackgroundJobsDomain",
+                "BackgroundJobsEmail",
+                "BackgroundJobsFiles",
+                "BackgroundJobsCleanup",
+                "BackgroundJobsNotifications",
+                "BackgroundJobsRedis",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
