@@ -25,6 +25,16 @@ enum FileWalk {
         return .success(standardized)
     }
 
+    /// Calls `body` with each root that passes ``checkedRoot(_:)``; a root that does not is an error line.
+    static func eachRoot(_ roots: [String], into section: inout CleanupReport.Section, _ body: (String, inout CleanupReport.Section) -> Void) {
+        for root in roots {
+            switch checkedRoot(root) {
+            case .success(let checked): body(checked, &section)
+            case .failure(let error): section.errors.append(error.description)
+            }
+        }
+    }
+
     /// The entry at `path`, as `lstat` sees it.
     static func entry(_ path: String) -> FileEntry? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }

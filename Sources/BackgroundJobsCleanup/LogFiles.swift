@@ -42,14 +42,7 @@ enum LogFiles {
     }
 
     static func clean(roots: [String], ages: Ages, dryRun: Bool, limit: Int, into section: inout CleanupReport.Section) {
-        for configuredRoot in roots {
-            let root: String
-            switch FileWalk.checkedRoot(configuredRoot) {
-            case .success(let checked): root = checked
-            case .failure(let error):
-                section.errors.append(error.description)
-                continue
-            }
+        FileWalk.eachRoot(roots, into: &section) { root, section in
             var logs: [FileEntry] = []
             FileWalk.walk(root) { entry in
                 if entry.kind == .file, role(of: entry.path) != nil { logs.append(entry) }

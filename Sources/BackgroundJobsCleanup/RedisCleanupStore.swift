@@ -13,6 +13,7 @@ public import Foundation
 /// |---|---|---|
 /// | `<prefix>:session:<id>` | hash, TTL = expiry | `user`, `seen` (ms) |
 /// | `<prefix>:sessions` | sorted set | session id → expiry (ms) |
+/// | `<prefix>:session-users` | hash | session id → user id (outlives the session's hash, so cleanup still knows whose it was) |
 /// | `<prefix>:user:<id>` | hash | `created`, `seen` (ms), `verified` (0/1), `deleted` (ms, when softly deleted) |
 /// | `<prefix>:user:<id>:sessions` | set | the user's session ids |
 /// | `<prefix>:users:seen` | sorted set | user id → last seen (ms) |
@@ -27,6 +28,7 @@ public struct RedisCleanupStore: CleanupStore {
         let prefix: String
         func session(_ id: String) -> String { "\(prefix):session:\(id)" }
         var sessions: String { "\(prefix):sessions" }
+        var sessionUsers: String { "\(prefix):session-users" }
         func user(_ id: String) -> String { "\(prefix):user:\(id)" }
         func userSessions(_ id: String) -> String { "\(prefix):user:\(id):sessions" }
         var usersSeen: String { "\(prefix):users:seen" }
@@ -59,7 +61,7 @@ public struct RedisCleanupStore: CleanupStore {
     /// Stores a session of `user` that expires at `expiresAt`.
     public func saveSession(_ id: String, user: String, expiresAt: Date, seen: Date = Date()) async throws {
         _ = try await client.run(
-            Self.saveSession, keys: [keys.session(id), keys.sessions, keys.userSessions(user)],
+            Self.saveSession, keys: [keys.session(id), keys.sessions, keys.userSessions(user), keys.sessionUsers],
             arguments: [id, user, Self.ms(expiresAt), Self.ms(seen)])
     }
 
@@ -77,12 +79,12 @@ public struct RedisCleanupStore: CleanupStore {
     }
 
     public func orphanedSessions(idleSince: Date, limit: Int) async throws -> [String] {
-        try await ids(client.run(Self.orphans, keys: [keys.sessions], arguments: [keys.prefix, Self.ms(idleSince), limit]))
+        try await ids(client.run(Self.orphans, keys: [keys.sessions, keys.sessionUsers], arguments: [keys.prefix, Self.ms(idleSince), limit]))
     }
 
     public func deleteSessions(_ ids: [String]) async throws -> Int {
         guard !ids.isEmpty else { return 0 }
-        return try await client.run(Self.deleteSessions, keys: [keys.sessions], arguments: [keys.prefix] + ids).int ?? 0
+        return try await client.run(Self.deleteSessions, keys: [keys.sessions, keys.sessionUsers], arguments: [keys.prefix] + ids).int ?? 0
     }
 
     public func usersInactive(since date: Date, limit: Int) async throws -> [String] {
@@ -100,7 +102,7 @@ public struct RedisCleanupStore: CleanupStore {
     public func deleteUsers(_ ids: [String]) async throws -> Int {
         guard !ids.isEmpty else { return 0 }
         return try await client.run(
-            Self.deleteUsers, keys: [keys.sessions, keys.usersSeen, keys.usersUnverified, keys.usersDeleted],
+            Self.deleteUsers, keys: [keys.sessions, keys.usersSeen, keys.usersUnverified, keys.usersDeleted, keys.sessionUsers],
             arguments: [keys.prefix] + ids
         ).int ?? 0
     }
@@ -113,13 +115,14 @@ public struct RedisCleanupStore: CleanupStore {
 
     // MARK: Scripts: each change of several keys is one script
 
-    /// KEYS: session hash, sessions index, user's session set; ARGV: id, user, expires ms, seen ms
+    /// KEYS: session hash, sessions index, user's session set, session-user map; ARGV: id, user, expires ms, seen ms
     static let saveSession = RedisScript(
         """
         redis.call('HSET', KEYS[1], 'user', ARGV[2], 'seen', ARGV[4])
         redis.call('PEXPIREAT', KEYS[1], ARGV[3])
         redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
         redis.call('SADD', KEYS[3], ARGV[1])
+        redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
         return 1
         """)
 
@@ -139,7 +142,8 @@ public struct RedisCleanupStore: CleanupStore {
         return 1
         """)
 
-    /// Sessions idle since before ARGV[2] whose user hash is gone. KEYS: sessions index; ARGV: prefix, idle ms, limit
+    /// Sessions idle since before ARGV[2] whose user hash is gone. KEYS: sessions index, session-user map;
+    /// ARGV: prefix, idle ms, limit
     static let orphans = RedisScript(
         Keys.lua + """
         local found = {}
@@ -149,9 +153,9 @@ public struct RedisCleanupStore: CleanupStore {
           local ids = redis.call('ZRANGE', KEYS[1], cursor, cursor + 499)
           if #ids == 0 then break end
           for _, id in ipairs(ids) do
-            local fields = redis.call('HMGET', sessionKey(id), 'user', 'seen')
-            if fields[1] and tonumber(fields[2] or '0') < tonumber(ARGV[2])
-               and redis.call('EXISTS', userKey(fields[1])) == 0 then
+            local user = redis.call('HGET', KEYS[2], id)
+            local seen = tonumber(redis.call('HGET', sessionKey(id), 'seen') or '0')
+            if user and seen < tonumber(ARGV[2]) and redis.call('EXISTS', userKey(user)) == 0 then
               found[#found + 1] = id
               if #found >= limit then break end
             end
@@ -161,21 +165,23 @@ public struct RedisCleanupStore: CleanupStore {
         return found
         """)
 
-    /// KEYS: sessions index; ARGV: prefix, ids... Returns how many sessions were removed.
+    /// KEYS: sessions index, session-user map; ARGV: prefix, ids... Returns how many sessions were removed.
+    /// The session's hash may be gone already (its TTL): its user comes from the map.
     static let deleteSessions = RedisScript(
         Keys.lua + """
         local removed = 0
         for i = 2, #ARGV do
-          local key = sessionKey(ARGV[i])
-          local user = redis.call('HGET', key, 'user')
+          local user = redis.call('HGET', KEYS[2], ARGV[i])
           if user then redis.call('SREM', userSessionsKey(user), ARGV[i]) end
-          redis.call('DEL', key)
+          redis.call('HDEL', KEYS[2], ARGV[i])
+          redis.call('DEL', sessionKey(ARGV[i]))
           removed = removed + redis.call('ZREM', KEYS[1], ARGV[i])
         end
         return removed
         """)
 
-    /// KEYS: sessions index, seen, unverified, deleted indexes; ARGV: prefix, ids... Returns how many users were removed.
+    /// KEYS: sessions index, seen, unverified, deleted indexes, session-user map; ARGV: prefix, ids...
+    /// Returns how many users were removed.
     static let deleteUsers = RedisScript(
         Keys.lua + """
         local removed = 0
@@ -185,6 +191,7 @@ public struct RedisCleanupStore: CleanupStore {
           for _, session in ipairs(redis.call('SMEMBERS', sessionSet)) do
             redis.call('DEL', sessionKey(session))
             redis.call('ZREM', KEYS[1], session)
+            redis.call('HDEL', KEYS[5], session)
           end
           redis.call('DEL', sessionSet)
           removed = removed + redis.call('DEL', userKey(id))

@@ -4,14 +4,7 @@ import Foundation
 /// that leaves empty (the roots themselves stay). A symbolic link is deleted as a link, its target left.
 enum TemporaryFiles {
     static func clean(roots: [String], changedBefore cutoff: Date, dryRun: Bool, limit: Int, into section: inout CleanupReport.Section) {
-        for configuredRoot in roots {
-            let root: String
-            switch FileWalk.checkedRoot(configuredRoot) {
-            case .success(let checked): root = checked
-            case .failure(let error):
-                section.errors.append(error.description)
-                continue
-            }
+        FileWalk.eachRoot(roots, into: &section) { root, section in
             FileWalk.walk(root) { entry in
                 guard section.deleted < limit, entry.modified < cutoff else { return }
                 switch entry.kind {

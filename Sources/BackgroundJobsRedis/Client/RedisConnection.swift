@@ -134,25 +134,12 @@ final class RedisConnectionCore: TaskExecutor {
     func send(_ command: RedisCommand) async throws(RedisError) -> RedisValue {
         let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<RedisValue, RedisError>, Never>) in
             let pending = PendingCommand(name: command.name, frame: command.frame, deadline: nil, continuation: continuation)
-            let action = state.withLock { state -> SendAction in
-                if state.closing { return .reject }
+            let accepted = hand { state in
+                guard !state.closing else { return false }
                 state.pending.append(pending)
-                if !state.threadStarted {
-                    state.threadStarted = true
-                    return .startThread
-                }
-                if state.parked {
-                    state.parked = false
-                    return .wake
-                }
-                return .none
+                return true
             }
-            switch action {
-            case .none: break
-            case .wake: wake()
-            case .startThread: startThread()
-            case .reject: pending.complete(.failure(RedisError(.clientClosed, "\(command.name) was not sent: the connection is closed")))
-            }
+            if !accepted { pending.complete(.failure(RedisError(.clientClosed, "\(command.name) was not sent: the connection is closed"))) }
         }
         return try result.get()
     }
@@ -161,9 +148,19 @@ final class RedisConnectionCore: TaskExecutor {
     /// executor instead, so a task that prefers a closed connection still runs.
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        let action = state.withLock { state -> SendAction in
-            if state.stopped { return .reject }
+        let accepted = hand { state in
+            guard !state.stopped else { return false }
             state.jobs.append(job)
+            return true
+        }
+        if !accepted { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
+    }
+
+    /// Gives the thread work: `add` queues it under the lock (or refuses, returning `false`); then the
+    /// thread is started or woken as it needs. Returns whether `add` accepted.
+    private func hand(_ add: (inout State) -> Bool) -> Bool {
+        let action = state.withLock { state -> SendAction in
+            guard add(&state) else { return .reject }
             if !state.threadStarted {
                 state.threadStarted = true
                 return .startThread
@@ -178,8 +175,9 @@ final class RedisConnectionCore: TaskExecutor {
         case .none: break
         case .wake: wake()
         case .startThread: startThread()
-        case .reject: globalConcurrentExecutor.enqueue(ExecutorJob(job))
+        case .reject: return false
         }
+        return true
     }
 
     func beginClose() {

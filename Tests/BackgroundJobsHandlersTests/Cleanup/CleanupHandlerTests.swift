@@ -136,11 +136,13 @@ struct CleanupHandlerTests {
             try await store.saveUser("fresh", created: ago(1), seen: ago(1), verified: false)
             try await store.saveUser("gone", created: ago(100), seen: ago(40), verified: true, deleted: ago(31))
             try await store.saveSession("s-live", user: "active", expiresAt: now.addingTimeInterval(3600))
-            try await store.saveSession("s-expired", user: "active", expiresAt: now.addingTimeInterval(0.2), seen: ago(1))
+            // Already past its expiry: Redis drops its hash at once, as a session's TTL would later.
+            try await store.saveSession("s-expired", user: "active", expiresAt: now.addingTimeInterval(-1), seen: ago(1))
             try await store.saveSession("s-dormant", user: "dormant", expiresAt: now.addingTimeInterval(3600))
             try await store.saveSession("s-orphan", user: "nobody", expiresAt: now.addingTimeInterval(3600), seen: ago(1))
             let handler = CleanupHandler(configuration: CleanupConfiguration(), store: store)
             let later = now.addingTimeInterval(1)
+            #expect(try await client.send("EXISTS", "\(prefix):session:s-expired").int == 0, "the expired session's hash is gone")
 
             let dry = try await handler.run(CleanupRequest(kind: .fullMaintenance, dryRun: true), now: later)
             func section(_ report: CleanupReport, _ kind: CleanupKind) -> CleanupReport.Section? { report.sections.first { $0.kind == kind } }
@@ -167,6 +169,7 @@ struct CleanupHandlerTests {
             #expect(sessions == ["s-live"])
             #expect(try await client.send("SMEMBERS", "\(prefix):user:active:sessions").array?.compactMap(\.string) == ["s-live"])
             #expect(try await client.send("EXISTS", "\(prefix):session:s-dormant").int == 0)
+            #expect(try await client.send("HKEYS", "\(prefix):session-users").array?.compactMap(\.string) == ["s-live"])
 
             let again = try await handler.run(CleanupRequest(kind: .fullMaintenance), now: later)
             #expect(again.sections.allSatisfy { $0.deleted == 0 }, "a second run finds nothing")
