@@ -40,6 +40,9 @@ struct ConfigurationTests {
         #expect(overridden.workerPool.heartbeatTTL == .seconds(3))
         #expect(overridden.workerPool.heartbeatInterval == .seconds(1))
         #expect(JobSystemConfiguration().workerPool.stallLimit == 1)
+        let dedicated = try JobSystemConfiguration(yaml: "jobs:\n  worker_pool:\n    handler_placement: dedicated_threads\n")
+        #expect(dedicated.workerPool.handlerPlacement == .dedicatedThreads)
+        #expect(try dedicated.applyingEnvironment(["JOBS_HANDLER_PLACEMENT": "dedicated_threads"]).workerPool.handlerPlacement == .dedicatedThreads)
         #expect(JobSystemConfiguration().workerPool.heartbeatTTL == .seconds(15))
         #expect(throws: ConfigurationError("the environment variable JOBS_STALL_LIMIT must be a whole number from 0 to 1000, not \"-1\"")) {
             try file.applyingEnvironment(["JOBS_STALL_LIMIT": "-1"])
@@ -52,14 +55,14 @@ struct ConfigurationTests {
         #expect(file.workerPool.handlerPlacement == .queueThreads)
         let overridden = try file.applyingEnvironment(["JOBS_HANDLER_PLACEMENT": "global_executor"])
         #expect(overridden.workerPool.handlerPlacement == .globalExecutor)
-        #expect(throws: ConfigurationError("the environment variable JOBS_HANDLER_PLACEMENT must be global_executor or queue_threads, not \"fast\"")) {
+        #expect(throws: ConfigurationError("the environment variable JOBS_HANDLER_PLACEMENT must be global_executor, queue_threads or dedicated_threads, not \"fast\"")) {
             try file.applyingEnvironment(["JOBS_HANDLER_PLACEMENT": "fast"])
         }
     }
 
     @Test("a bad file stops with the key and its line", arguments: [
         ("jobs:\n  worker_pool:\n    worker_cont: 5\n", "test.yaml: jobs.worker_pool.worker_cont (line 3) is not a known key (known here: handler_placement, heartbeat_interval, heartbeat_ttl, max_retries, queues, reaper_interval, retry_delay, shutdown_timeout, stall_limit, worker_count)"),
-        ("jobs:\n  worker_pool:\n    handler_placement: connection\n", "test.yaml: jobs.worker_pool.handler_placement (line 3) must be global_executor or queue_threads, not \"connection\""),
+        ("jobs:\n  worker_pool:\n    handler_placement: connection\n", "test.yaml: jobs.worker_pool.handler_placement (line 3) must be global_executor, queue_threads or dedicated_threads, not \"connection\""),
         ("jobs:\n  worker_pool:\n    worker_count: five\n", "test.yaml: jobs.worker_pool.worker_count (line 3) must be a whole number"),
         ("jobs:\n  scheduler:\n    cleanup_interval: \"1 minute\"\n", "test.yaml: jobs.scheduler.cleanup_interval (line 3) must be a duration such as \"500ms\", \"30s\", \"5m\" or \"1h30m\", not \"1 minute\""),
         ("jobs:\n  metrics:\n    enabled: maybe\n", "test.yaml: jobs.metrics.enabled (line 3) must be true or false"),

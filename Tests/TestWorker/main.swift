@@ -4,7 +4,8 @@
 // Usage: BackgroundJobsTestWorker <redis-url> <key-prefix> <worker-id> <concurrency> <heartbeat-ms> <ttl-ms>
 //
 // Its one job type, `hold`, counts each run in `<prefix>:runs:<job id>` and then sleeps for the
-// milliseconds its payload names, so a test can kill the process while it holds jobs.
+// milliseconds its payload names, so a test can kill the process while it holds jobs; with `"block": true`
+// it blocks its thread instead, as a handler stuck in a synchronous call does.
 import BackgroundJobsCore
 import BackgroundJobsDomain
 import BackgroundJobsRedis
@@ -17,6 +18,7 @@ import Glibc
 
 struct Hold: Codable, Sendable {
     var milliseconds: Int
+    var block: Bool?
 }
 
 let arguments = CommandLine.arguments
@@ -34,7 +36,11 @@ let queue = RedisJobQueue(client: client, configuration: try .init(keys: keys), 
 var registry = JobRegistry()
 registry.register(JobDefinition<Hold>("hold")) { hold, context in
     _ = try await client.send("INCR", "\(keys.prefix):runs:\(context.job.id)")
-    try await Task.sleep(for: .milliseconds(hold.milliseconds))
+    if hold.block ?? false {
+        usleep(UInt32(hold.milliseconds) * 1000)
+    } else {
+        try await Task.sleep(for: .milliseconds(hold.milliseconds))
+    }
 }
 let pool = try JobWorkerPool(
     queue: queue, registry: registry,

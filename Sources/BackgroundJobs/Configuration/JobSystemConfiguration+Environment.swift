@@ -51,7 +51,7 @@ extension JobSystemConfiguration {
         if let timeout = try duration("JOBS_SHUTDOWN_TIMEOUT") { configuration.workerPool.shutdownTimeout = timeout }
         if let name = value("JOBS_HANDLER_PLACEMENT") {
             guard let placement = JobWorkerPool.HandlerPlacement(name: name) else {
-                throw ConfigurationError("the environment variable JOBS_HANDLER_PLACEMENT must be global_executor or queue_threads, not \(name.debugDescription)")
+                throw ConfigurationError("the environment variable JOBS_HANDLER_PLACEMENT must be global_executor, queue_threads or dedicated_threads, not \(name.debugDescription)")
             }
             configuration.workerPool.handlerPlacement = placement
         }

@@ -144,9 +144,9 @@ struct YAMLReader {
     }
 
     func handlerPlacement(_ node: Node, _ key: String) throws(ConfigurationError) -> JobWorkerPool.HandlerPlacement {
-        let text = try scalar(node, key, "global_executor or queue_threads")
+        let text = try scalar(node, key, "global_executor, queue_threads or dedicated_threads")
         guard let placement = JobWorkerPool.HandlerPlacement(name: text) else {
-            throw fail(node, key, "must be global_executor or queue_threads, not \(text.debugDescription)")
+            throw fail(node, key, "must be global_executor, queue_threads or dedicated_threads, not \(text.debugDescription)")
         }
         return placement
     }

@@ -110,7 +110,7 @@ extension JobWorkerPool {
     /// Where a pool runs its handlers. The pool's own work (fetching, recording outcomes) runs on the
     /// queue's I/O threads whenever the queue offers them (`JobQueue.taskExecutors`).
     public struct HandlerPlacement: Sendable, Hashable, CustomStringConvertible {
-        private enum Kind: Hashable { case globalExecutor, queueThreads }
+        private enum Kind: Hashable { case globalExecutor, queueThreads, dedicatedThreads }
         private let kind: Kind
 
         /// Swift's global concurrent executor: a handler may compute or block for as long as it likes
@@ -122,18 +122,30 @@ extension JobWorkerPool {
         /// jobs/s in `jobs-bench process`). A handler that computes or blocks holds up every command of
         /// its connection meanwhile, those of other slots too; heartbeats have a connection of their own.
         public static let queueThreads = HandlerPlacement(kind: .queueThreads)
+        /// A thread of its own for each slot: a handler may block that thread for as long as it likes, even
+        /// past its time limit while ignoring the cancel (the slot then goes on with a new thread), without
+        /// holding up other handlers or the pool. Choose it for handlers that make blocking calls; the
+        /// global executor has only as many threads as cores, and blocked ones stall every handler there.
+        public static let dedicatedThreads = HandlerPlacement(kind: .dedicatedThreads)
 
-        /// The placement a configuration file names: `global_executor` or `queue_threads`.
+        /// The placement a configuration file names: `global_executor`, `queue_threads` or `dedicated_threads`.
         public init?(name: String) {
             switch name {
             case "global_executor": self = .globalExecutor
             case "queue_threads": self = .queueThreads
+            case "dedicated_threads": self = .dedicatedThreads
             default: return nil
             }
         }
 
         private init(kind: Kind) { self.kind = kind }
 
-        public var description: String { kind == .globalExecutor ? "global_executor" : "queue_threads" }
+        public var description: String {
+            switch kind {
+            case .globalExecutor: "global_executor"
+            case .queueThreads: "queue_threads"
+            case .dedicatedThreads: "dedicated_threads"
+            }
+        }
     }
 }

@@ -21,8 +21,11 @@ extension JobWorkerPool {
         case cancelled
     }
 
-    /// Runs one job in a slot whose tasks prefer `executor` (`nil`: the global pool).
-    func process(_ job: Job, on executor: (any TaskExecutor)?) async {
+    /// Runs one job in a slot whose tasks prefer `executor` (`nil`: the global pool), its handler on
+    /// `handlerThread` when there is one; returns whether the handler has ended (it has not after a timeout,
+    /// a cancel or a shutdown, when the slot stopped waiting for it).
+    @discardableResult
+    func process(_ job: Job, on executor: (any TaskExecutor)?, handlerThread: ThreadExecutor? = nil) async -> Bool {
         let clock = ContinuousClock()
         let started = clock.now
         let readyAt = max(job.createdAt, job.scheduledAt ?? job.createdAt)
@@ -36,11 +39,15 @@ extension JobWorkerPool {
         if context.logs(at: .debug) { context.logger.debug("job started") }
 
         let settlement: Settlement
-        switch await execute(context, on: executor) {
+        let end = await execute(context, on: executor, handlerThread: handlerThread)
+        var handlerEnded = false
+        switch end {
         case .finished(.completed(let result)):
             settlement = .completed(result: result)
+            handlerEnded = true
         case .finished(.failed(let reason, let retryable)):
             settlement = failure(of: job, reason: reason, retryable: retryable, context: context)
+            handlerEnded = true
         case .timedOut(let limit):
             settlement = failure(of: job, reason: "timed out after \(limit)", retryable: true, context: context)
         case .cancelled:
@@ -51,16 +58,17 @@ extension JobWorkerPool {
             if context.logs(at: .debug) { context.logger.debug("job interrupted; it is put back") }
         }
         state.finished(WorkerPoolState.Pending(job: job, settlement: settlement, duration: clock.now - started))
+        return handlerEnded
     }
 
     /// Runs the handler in a task of its own, so the slot can stop waiting for it: at its time limit
     /// (the handler is cancelled and the attempt fails), or when the slot is cancelled by a shutdown (the
     /// handler is cancelled and gets ``Configuration/cancellationGrace`` to end). A handler that ignores
     /// cancellation keeps running, but no longer holds a slot.
-    func execute(_ context: JobContext, on executor: (any TaskExecutor)?) async -> ExecutionEnd {
+    func execute(_ context: JobContext, on executor: (any TaskExecutor)?, handlerThread: ThreadExecutor? = nil) async -> ExecutionEnd {
         let end = FirstResult<ExecutionEnd>()
         let registry = self.registry
-        let handler = Task(executorPreference: handlerExecutor(executor)) {
+        let handler = Task(executorPreference: handlerExecutor(executor, thread: handlerThread)) {
             do {
                 end.offer(.finished(try await registry.run(context)))
             } catch {

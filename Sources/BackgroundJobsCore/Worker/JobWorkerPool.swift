@@ -27,8 +27,8 @@ public final class JobWorkerPool: WorkerPool {
     /// turn, so the queue's replies resume them where they run; empty for the global executor. Handlers
     /// run there too only with ``HandlerPlacement/queueThreads``.
     let executors: [any TaskExecutor]
-    /// Where the heartbeat, the reaper and the cancel listener run (see ``BookkeepingExecutor``).
-    let bookkeeping: BookkeepingExecutor
+    /// Where the heartbeat, the reaper and the cancel listener run (see ``ThreadExecutor``).
+    let bookkeeping: ThreadExecutor
     let startedAt = Date()
 
     /// A pool running the handlers of `registry` on jobs of `queue`.
@@ -50,11 +50,13 @@ public final class JobWorkerPool: WorkerPool {
         self.logger = logger
         self.state = WorkerPoolState(concurrency: configuration.concurrency)
         self.executors = queue.taskExecutors
-        self.bookkeeping = BookkeepingExecutor(name: "jobs-bookkeeping")
+        self.bookkeeping = ThreadExecutor(name: "jobs-bookkeeping")
     }
 
-    /// Where a handler runs, for a slot on `executor`.
-    func handlerExecutor(_ executor: (any TaskExecutor)?) -> (any TaskExecutor)? {
+    /// Where a handler runs, for a slot on `executor` whose own handler thread (with
+    /// ``HandlerPlacement/dedicatedThreads``) is `thread`.
+    func handlerExecutor(_ executor: (any TaskExecutor)?, thread: ThreadExecutor?) -> (any TaskExecutor)? {
+        if let thread { return thread }
         guard executor != nil else { return nil }
         return configuration.handlerPlacement == .queueThreads ? executor : globalConcurrentExecutor
     }
@@ -182,11 +184,20 @@ public final class JobWorkerPool: WorkerPool {
         }
     }
 
-    /// A slot: runs buffered jobs one after another until none is left.
+    /// A slot: runs buffered jobs one after another until none is left. With
+    /// ``HandlerPlacement/dedicatedThreads`` its handlers run on a thread of the slot's own; a handler that
+    /// did not end with its job (a timeout, a cancel, a shutdown's grace) keeps that thread, and the slot
+    /// goes on with a new one.
     private func runSlot(on executor: (any TaskExecutor)?) async {
+        var thread = configuration.handlerPlacement == .dedicatedThreads ? ThreadExecutor(name: "jobs-handler") : nil
         while let job = state.nextJob() {
-            await process(job, on: executor)
+            let ended = await process(job, on: executor, handlerThread: thread)
+            if let current = thread, !ended {
+                current.shutdown()
+                thread = ThreadExecutor(name: "jobs-handler")
+            }
         }
+        thread?.shutdown()
     }
 
     /// Reports settled attempts to the metrics and the log.

@@ -2,14 +2,16 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// A task executor with one thread of its own, for the pool's bookkeeping: the heartbeat, the reaper and
-/// the cancel listener, which mostly wait.
+/// A task executor with one thread of its own.
 ///
-/// They must not share a thread with handlers: handlers on Swift's global executor may block its threads
-/// (two on a two-core machine), and with ``JobWorkerPool/HandlerPlacement/queueThreads`` they may hold up
-/// the connections' threads. A heartbeat stuck behind either lapses, and another process takes the jobs
-/// over while they run (the fault suite saw each such job run twice).
-final class BookkeepingExecutor: TaskExecutor, Sendable {
+/// The pool's bookkeeping (the heartbeat, the reaper and the cancel listener, which mostly wait) runs on
+/// one: it must not share a thread with handlers. Handlers on Swift's global executor may block its
+/// threads (two on a two-core machine), and with ``JobWorkerPool/HandlerPlacement/queueThreads`` they may
+/// hold up the connections' threads; a heartbeat stuck behind either lapses, and another process takes the
+/// jobs over while they run (the fault suite saw each such job run twice). With
+/// ``JobWorkerPool/HandlerPlacement/dedicatedThreads`` each slot runs its handlers on one, and a handler
+/// that outlives its time limit keeps its thread to itself while the slot goes on with a new one.
+final class ThreadExecutor: TaskExecutor, Sendable {
     private struct State {
         var jobs: [UnownedJob] = []
         var started = false
