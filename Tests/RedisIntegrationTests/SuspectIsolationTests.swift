@@ -21,7 +21,7 @@ struct SuspectIsolationTests {
         try await waitUntil("the crashed worker's heartbeat expires") {
             try await client.send("EXISTS", keys.heartbeat(worker: crashed.rawValue)) == .integer(0)
         }
-        #expect(try await queue.reapDeadWorkers(now: now, stallLimit: 5).requeued == count)
+        #expect(try await queue.reapDeadWorkers(now: Date(), stallLimit: 5).requeued == count)
         return jobs
     }
 
@@ -67,6 +67,24 @@ struct SuspectIsolationTests {
                 [(held[0], .completed(result: nil))], by: worker, fetching: 5, from: ["default"], starvationLimit: nil, now: Date())
             #expect(outcomes == [.completed])
             #expect(fetched.jobs.map(\.id) == stalled.map(\.id), "once it holds nothing, the same round trip takes the stalled job")
+        }
+    }
+
+    @Test("a stalled job waits at most five seconds for a worker that holds nothing else; then a busy worker takes it")
+    func boundedWait() async throws {
+        try await SharedRedis.withQueue { queue, client, keys in
+            let worker = try WorkerID("busy-2")
+            try await queue.heartbeat(worker, ttl: .seconds(30))
+            let long = JobWorkerPoolTests.job(at: Date())
+            _ = try await queue.enqueue(long, limits: QueueLimits())
+            #expect(try await queue.fetch(for: worker, from: ["default"], limit: 1, now: Date()).jobs.map(\.id) == [long.id])
+            let stalled = try await Self.stalledJobs(1, queue: queue, client: client, keys: keys)
+            // The time it went back, as the reaper wrote it.
+            let back = try #require(try await client.send("HGET", keys.data(stalled[0].id), "z").string.flatMap(Double.init))
+            let wentBack = Date(timeIntervalSince1970: back / 1000)
+            #expect(try await queue.fetch(for: worker, from: ["default"], limit: 5, now: wentBack.addingTimeInterval(4)).jobs.isEmpty)
+            let taken = try await queue.fetch(for: worker, from: ["default"], limit: 5, now: wentBack.addingTimeInterval(6)).jobs
+            #expect(taken.map(\.id) == stalled.map(\.id))
         }
     }
 

@@ -135,6 +135,8 @@ extension RedisJobQueue.Scripts {
                   release(fields[1], fields[2], id)
                   dead = dead + 1
                 elseif makeReady(id, true) then
+                  -- When it went back: it waits this long at most for a worker that holds nothing else.
+                  redis.call('HSET', key, 'z', now)
                   requeued = requeued + 1
                 end
               end

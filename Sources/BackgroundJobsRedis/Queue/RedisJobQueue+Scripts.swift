@@ -151,8 +151,10 @@ extension RedisJobQueue {
                 -- only by a worker that holds nothing else, and alone, so a crash it causes again stalls no
                 -- other job. Otherwise it stays at the head of its list and this fetch takes no more: the
                 -- workers drain, and the first with nothing left takes it (a wake-up marker would only make
-                -- busy workers wake each other).
+                -- busy workers wake each other). A worker busy with a long job would hold up the list, so
+                -- after `isolateFor` ms back in its list the job is taken like any other.
                 local stopped, isolated = false, false
+                local isolateFor = 5000
                 local function take(list)
                   local id = redis.call('LMOVE', list, processing, 'RIGHT', 'LEFT')
                   if not id then return false end
@@ -170,12 +172,13 @@ extension RedisJobQueue {
                     taken[#taken + 1] = fields
                     return true
                   end
-                  local attempts, stalls = 0, 0
+                  local attempts, stalls, back = 0, 0, 0
                   for i = 1, #fields, 2 do
                     if fields[i] == 'a' then attempts = tonumber(fields[i + 1]) or 0 end
                     if fields[i] == 'k' then stalls = tonumber(fields[i + 1]) or 0 end
+                    if fields[i] == 'z' then back = tonumber(fields[i + 1]) or 0 end
                   end
-                  if stalls > 0 then
+                  if stalls > 0 and now - back < isolateFor then
                     if #taken > 0 or redis.call('LLEN', processing) > 1 then
                       redis.call('LMOVE', processing, list, 'LEFT', 'RIGHT')
                       stopped = true
