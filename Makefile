@@ -4,7 +4,7 @@
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: demo test build deps test-deps bench clean
+.PHONY: demo test build deps test-deps bench chaos clean
 
 deps:
 	@scripts/install-deps.sh
@@ -21,6 +21,7 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) build --build-tests --package-path Examples/BackgroundJobs
 	scripts/with-redis.sh sh -c '$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS) && $(SWIFT) test --skip-build --package-path Examples/BackgroundJobs $(SWIFT_TEST_FLAGS) && scripts/prometheus-check.sh'
+	scripts/chaos/run.sh --short
 
 demo: deps
 	$(SWIFT) build --package-path Examples/BackgroundJobs
@@ -28,6 +29,12 @@ demo: deps
 
 bench: deps
 	scripts/bench.sh
+
+# The fault suite (docs/reliability.md): kill -9 chaos, Redis restarts and outages, hung and crashing
+# handlers, fuzzed input and load, each against its own redis-servers and demo processes; about 15 minutes.
+chaos: deps
+	$(SWIFT) build --package-path Examples/BackgroundJobs
+	scripts/chaos/run.sh --out Examples/BackgroundJobs/.build/chaos-results.jsonl
 
 clean:
 	$(SWIFT) package clean
