@@ -4,18 +4,23 @@
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: demo test build deps test-deps bench chaos clean
+.PHONY: demo demo-deps test build deps test-deps bench chaos clean
 
+# libvips-dev builds the file handlers (and so the demo); the demo's email goes to a local aiosmtpd sink and
+# its PDF text extraction uses poppler-utils (ffmpeg, for video jobs, is left to those who want them).
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh libvips-dev
+
+demo-deps: deps
+	@scripts/install-deps.sh python3-aiosmtpd poppler-utils
 
 build: deps
 	$(SWIFT) build
 
 # The tests also check the metrics with promtool and a real Prometheus (Debian's prometheus), driving it with curl;
 # the built-in handlers run against libvips, pdftotext (poppler-utils), ffmpeg and an SMTP server (aiosmtpd).
-test-deps:
-	@scripts/install-deps.sh prometheus curl libvips-dev poppler-utils ffmpeg python3-aiosmtpd
+test-deps: deps
+	@scripts/install-deps.sh prometheus curl poppler-utils ffmpeg python3-aiosmtpd
 
 test: test-deps
 	$(SWIFT) build --build-tests
@@ -23,15 +28,15 @@ test: test-deps
 	scripts/with-redis.sh sh -c '$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS) && $(SWIFT) test --skip-build --package-path Examples/BackgroundJobs $(SWIFT_TEST_FLAGS) && scripts/prometheus-check.sh'
 	scripts/chaos/run.sh --short
 
-demo: deps
+demo: demo-deps
 	$(SWIFT) build --package-path Examples/BackgroundJobs
-	scripts/with-redis.sh $(SWIFT) run --skip-build --package-path Examples/BackgroundJobs BackgroundJobsDemo --config configs/jobs.yaml
+	scripts/demo.sh $(SWIFT) run --skip-build --package-path Examples/BackgroundJobs BackgroundJobsDemo --config configs/jobs.yaml
 
 bench: deps
 	scripts/bench.sh
 
 # The fault suite (docs/reliability.md): kill -9 chaos, Redis restarts and outages, hung and crashing
-# handlers, fuzzed input and load, each against its own redis-servers and demo processes; about 15 minutes.
+# handlers, fuzzed input and load, each against its own redis-servers and demo processes; about 10 minutes.
 chaos: deps
 	$(SWIFT) build --package-path Examples/BackgroundJobs
 	scripts/chaos/run.sh --out Examples/BackgroundJobs/.build/chaos-results.jsonl

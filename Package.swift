@@ -166,15 +166,19 @@ let package = Package(
                 "BackgroundJobsCleanup",
                 "BackgroundJobsNotifications",
                 "BackgroundJobsRedis",
+                "BackgroundJobs",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "BackgroundJobsHandlersTests",
             dependencies: [
+                "BackgroundJobs",
+                "BackgroundJobsHandlers",
                 "BackgroundJobsNotifications",
                 "BackgroundJobsCleanup",
                 "BackgroundJobsEmail",

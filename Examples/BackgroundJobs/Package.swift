@@ -40,6 +40,7 @@ let package = Package(
             dependencies: [
                 "BackgroundJobsServer",
                 .product(name: "BackgroundJobs", package: library),
+                .product(name: "BackgroundJobsHandlers", package: library),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

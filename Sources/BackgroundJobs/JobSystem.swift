@@ -58,9 +58,12 @@ public struct JobSystem: Sendable {
 
     /// Builds a job system on Redis from `configuration`, running the handlers of `registry`; metrics, when
     /// enabled, go to `prometheus`.
+    ///
+    /// `adding` registers handlers that need the queue (the built-in cleanup sweeps it), once it exists.
     public static func live(
-        configuration: JobSystemConfiguration, registry: JobRegistry, role: Role = .all,
-        prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger
+        configuration: JobSystemConfiguration, registry: JobRegistry = JobRegistry(), role: Role = .all,
+        prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger,
+        adding handlers: (inout JobRegistry, RedisJobQueue) throws -> Void = { _, _ in }
     ) throws -> JobSystem {
         let prometheusMetrics =
             configuration.metrics.enabled ? PrometheusJobMetrics(registry: prometheus, namespace: configuration.metrics.namespace) : nil
@@ -68,6 +71,8 @@ public struct JobSystem: Sendable {
         let client = try RedisClient(url: configuration.redis.effectiveURL, logger: logger)
         let keys = try RedisKeys(prefix: configuration.redis.keyPrefix)
         let queue = RedisJobQueue(client: client, configuration: try .init(keys: keys), logger: logger)
+        var registry = registry
+        try handlers(&registry, queue)
         let scheduler = RedisScheduler(client: client, keys: keys, logger: logger)
         let settings = JobService.Settings(defaultMaxRetries: configuration.workerPool.maxRetries, queues: configuration.queues)
         let service = JobService(queue: queue, scheduler: scheduler, settings: settings, registry: registry, metrics: metrics)
@@ -98,6 +103,14 @@ public struct JobSystem: Sendable {
         return JobSystem(
             configuration: configuration, client: client, queue: queue, scheduler: scheduler, service: service, pool: pool,
             recurring: recurring, sweeper: sweeper, metrics: prometheusMetrics, collector: collector)
+    }
+
+    /// Stores the recurring jobs of the configuration's `schedules`, each replacing the one with the same
+    /// id (so a changed file takes effect when a process starts); recurring jobs added another way stay.
+    public func installSchedules() async throws {
+        for job in configuration.schedules {
+            try await service.addRecurring(job)
+        }
     }
 
     /// Closes the Redis connections, after the services have stopped.

@@ -7,6 +7,12 @@ public import BackgroundJobsNotifications
 public import Logging
 public import ServiceLifecycle
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// The built-in job types, built from one configuration: `email`, `file_processing`, `cleanup` and
 /// `notification`. A family without its configuration is left out (its jobs fail as having no handler).
 ///
@@ -59,9 +65,15 @@ public final class BuiltInHandlers: Service {
     private let webhooks: WebhookSender?
     private let logger: Logger
 
-    /// Builds the handlers; a bad template folder or file root is an error naming it.
+    /// Builds the handlers; a bad template folder or file root is an error naming it. Configured file and
+    /// cleanup folders that do not exist yet are created (and logged), as a service creates its data folders.
     public init(configuration: Configuration, queue: any JobQueue, cleanupStore: (any CleanupStore)? = nil, logger: Logger) throws {
         self.logger = logger
+        let folders = (configuration.files?.roots ?? []) + configuration.cleanup.temporaryRoots + configuration.cleanup.logRoots
+        for folder in folders where folder.hasPrefix("/") && !FileManager.default.fileExists(atPath: folder) {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            logger.info("created a folder the handlers are configured to use", metadata: ["folder": "\(folder)"])
+        }
         if let settings = configuration.email {
             let templates = try settings.templatesDirectory.map { directory in try EmailTemplates(directory: directory) } ?? EmailTemplates()
             let mailer = SMTPMailer(configuration: settings.smtp, logger: logger)

@@ -60,6 +60,36 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("the shipped file's schedules are recurring cleanup jobs on the cleanup queue")
+    func shippedSchedules() throws {
+        let yaml = try String(contentsOfFile: Self.shippedFile, encoding: .utf8)
+        let schedules = try JobSystemConfiguration(yaml: yaml, source: "configs/jobs.yaml").schedules
+        #expect(schedules.map(\.id) == ["cleanup-temp-files", "nightly-maintenance"])
+        #expect(schedules.allSatisfy { $0.name == "cleanup" && $0.options.queue == "cleanup" && $0.options.priority == .low })
+        let payloads = schedules.map { String(decoding: $0.payload, as: UTF8.self) }
+        #expect(payloads == [#"{"kind":"temp_files"}"#, #"{"kind":"full_maintenance"}"#])
+        let midnight = try #require(ISO8601DateFormatter().date(from: "2026-12-01T00:00:00Z"))
+        #expect(schedules[1].schedule.nextFiring(after: midnight) == ISO8601DateFormatter().date(from: "2026-12-01T03:30:00Z"))
+        #expect(schedules[0].schedule.nextFiring(after: midnight).map { $0.timeIntervalSince(midnight) } ?? 0 <= 3600)
+    }
+
+    @Test("a schedule's payload is JSON of the YAML: numbers, booleans and null as YAML reads them, quoted values as strings")
+    func schedulePayload() throws {
+        let yaml = """
+            schedules:
+              report:
+                job: report_generation
+                every: "15m"
+                payload: {days: 7, dry: true, note: null, code: "007", tags: [a, 2], nested: {x: 1.5}}
+            """
+        let job = try #require(try JobSystemConfiguration(yaml: yaml).schedules.first)
+        let payload = try JSONDecoder().decode([String: JSONValue].self, from: Data(job.payload))
+        #expect(payload == [
+            "days": .number(7), "dry": .bool(true), "note": .null, "code": .string("007"), "tags": .array([.string("a"), .number(2)]),
+            "nested": .object(["x": .number(1.5)]),
+        ])
+    }
+
     @Test("a bad file stops with the key and its line", arguments: [
         ("jobs:\n  worker_pool:\n    worker_cont: 5\n", "test.yaml: jobs.worker_pool.worker_cont (line 3) is not a known key (known here: handler_placement, heartbeat_interval, heartbeat_ttl, max_retries, queues, reaper_interval, retry_delay, shutdown_timeout, stall_limit, worker_count)"),
         ("jobs:\n  worker_pool:\n    handler_placement: connection\n", "test.yaml: jobs.worker_pool.handler_placement (line 3) must be global_executor, queue_threads or dedicated_threads, not \"connection\""),
@@ -69,7 +99,10 @@ struct ConfigurationTests {
         ("queues:\n  email:\n    priority_levels: [\"urgent\"]\n", "test.yaml: queues.email.priority_levels (line 3) has \"urgent\"; use low, normal, high or critical"),
         ("queues:\n  \"bad name\":\n    max_jobs: 5\n", "test.yaml: queues.bad name (line 2) is not a queue name: the queue name \"bad name\" may only contain letters, digits, '_', '-' and '.'"),
         ("jobs: [1, 2]\n", "test.yaml: jobs (line 1) must be a mapping of keys to values"),
-        ("colour: blue\n", "test.yaml: colour (line 1) is not a known key (known here: jobs, queues)"),
+        ("colour: blue\n", "test.yaml: colour (line 1) is not a known key (known here: handlers, jobs, queues, schedules)"),
+        ("schedules:\n  x:\n    cron: \"@daily\"\n", "test.yaml: schedules.x (line 3) needs job: the job type to run"),
+        ("schedules:\n  x:\n    job: a\n    cron: \"@daily\"\n    every: 1h\n", "test.yaml: schedules.x (line 3) needs one of cron (\"0 3 * * *\", \"@daily\") or every (\"15m\")"),
+        ("schedules:\n  x:\n    job: a\n    every: 1h\n    priority: urgent\n", "test.yaml: schedules.x.priority (line 5) must be low, normal, high or critical"),
     ])
     func refused(yaml: String, message: String) {
         #expect(throws: ConfigurationError.self) { try JobSystemConfiguration(yaml: yaml, source: "test.yaml") }

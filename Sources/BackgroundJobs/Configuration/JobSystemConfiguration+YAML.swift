@@ -1,5 +1,7 @@
-import BackgroundJobsDomain
-import Yams
+package import BackgroundJobsDomain
+package import Yams
+import BackgroundJobsCore
+import Foundation
 
 /// Reading the configuration from YAML in seed 003's shape:
 ///
@@ -30,9 +32,11 @@ extension JobSystemConfiguration {
         }
         guard let root else { return }
         var reader = YAMLReader(source: source)
-        let top = try reader.mapping(root, "the top level", allowed: ["jobs", "queues"])
+        // `handlers` belongs to the built-in handlers (BackgroundJobsHandlers), which read it themselves.
+        let top = try reader.mapping(root, "the top level", allowed: ["jobs", "queues", "schedules", "handlers"])
         if let jobs = top["jobs"] { try read(jobs: jobs, with: &reader) }
         if let queues = top["queues"] { self.queues = try reader.queues(queues) }
+        if let schedules = top["schedules"] { self.schedules = try reader.schedules(schedules) }
     }
 
     private mutating func read(jobs node: Node, with reader: inout YAMLReader) throws(ConfigurationError) {
@@ -88,21 +92,26 @@ extension JobSystemConfiguration {
     }
 }
 
-/// Typed reads of YAML nodes, each failing with the key's name and line.
-struct YAMLReader {
+/// Typed reads of YAML nodes, each failing with the key's name and line; the built-in handlers read
+/// their section with it too.
+package struct YAMLReader {
     let source: String
 
-    func fail(_ node: Node, _ key: String, _ problem: String) -> ConfigurationError {
+    package init(source: String) {
+        self.source = source
+    }
+
+    package func fail(_ node: Node, _ key: String, _ problem: String) -> ConfigurationError {
         let line = node.mark.map { " (line \($0.line))" } ?? ""
         return ConfigurationError("\(source): \(key)\(line) \(problem)")
     }
 
-    func scalar(_ node: Node, _ key: String, _ expected: String) throws(ConfigurationError) -> String {
+    package func scalar(_ node: Node, _ key: String, _ expected: String) throws(ConfigurationError) -> String {
         guard let scalar = node.scalar else { throw fail(node, key, "must be \(expected)") }
         return scalar.string
     }
 
-    func mapping(_ node: Node, _ key: String, allowed: Set<String>) throws(ConfigurationError) -> [String: Node] {
+    package func mapping(_ node: Node, _ key: String, allowed: Set<String>) throws(ConfigurationError) -> [String: Node] {
         guard let mapping = node.mapping else { throw fail(node, key, "must be a mapping of keys to values") }
         var result: [String: Node] = [:]
         for (keyNode, value) in mapping {
@@ -116,11 +125,11 @@ struct YAMLReader {
         return result
     }
 
-    func string(_ node: Node, _ key: String) throws(ConfigurationError) -> String {
+    package func string(_ node: Node, _ key: String) throws(ConfigurationError) -> String {
         try scalar(node, key, "a string")
     }
 
-    func bool(_ node: Node, _ key: String) throws(ConfigurationError) -> Bool {
+    package func bool(_ node: Node, _ key: String) throws(ConfigurationError) -> Bool {
         switch try scalar(node, key, "true or false").lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
@@ -128,13 +137,13 @@ struct YAMLReader {
         }
     }
 
-    func int(_ node: Node, _ key: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+    package func int(_ node: Node, _ key: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         guard let value = Int(try scalar(node, key, "a whole number")) else { throw fail(node, key, "must be a whole number") }
         guard range.contains(value) else { throw fail(node, key, "must be between \(range.lowerBound) and \(range.upperBound)") }
         return value
     }
 
-    func duration(_ node: Node, _ key: String) throws(ConfigurationError) -> Duration {
+    package func duration(_ node: Node, _ key: String) throws(ConfigurationError) -> Duration {
         let text = try scalar(node, key, "a duration such as \"30s\"")
         do {
             return try Duration.parse(text)
@@ -201,5 +210,104 @@ struct YAMLReader {
             }
         }
         return definitions
+    }
+
+    package func strings(_ node: Node, _ key: String) throws(ConfigurationError) -> [String] {
+        guard let sequence = node.sequence else { throw fail(node, key, "must be a list of strings") }
+        return try sequence.map { item throws(ConfigurationError) in try scalar(item, key, "a list of strings") }
+    }
+
+    /// The node as JSON: mappings become objects, sequences arrays, and plain scalars numbers, booleans
+    /// or null where YAML reads them so (quoted ones stay strings).
+    package func json(_ node: Node, _ key: String) throws(ConfigurationError) -> JSONValue {
+        switch node {
+        case .mapping(let mapping):
+            var members: [String: JSONValue] = [:]
+            for (keyNode, value) in mapping {
+                let name = try scalar(keyNode, key, "keyed by names")
+                members[name] = try json(value, "\(key).\(name)")
+            }
+            return .object(members)
+        case .sequence(let sequence):
+            return .array(try sequence.map { item throws(ConfigurationError) in try json(item, key) })
+        case .scalar(let scalar):
+            guard scalar.style == .plain else { return .string(scalar.string) }
+            if let value = node.bool { return .bool(value) }
+            if let value = node.int { return .number(Double(value)) }
+            if let value = node.float { return .number(value) }
+            if node.null != nil { return .null }
+            return .string(scalar.string)
+        case .alias:
+            throw fail(node, key, "uses a YAML alias, which is not read here")
+        }
+    }
+
+    /// `schedules: {<id>: {job, cron | every, timezone, payload, queue, priority, missed_runs}}`.
+    func schedules(_ node: Node) throws(ConfigurationError) -> [RecurringJob] {
+        guard let mapping = node.mapping else { throw fail(node, "schedules", "must map recurring job ids to their settings") }
+        var jobs: [RecurringJob] = []
+        for (idNode, settings) in mapping {
+            let id = try scalar(idNode, "schedules", "keyed by recurring job ids")
+            let key = "schedules.\(id)"
+            let section = try self.mapping(
+                settings, key, allowed: ["job", "cron", "every", "timezone", "payload", "queue", "priority", "missed_runs"])
+            guard let jobNode = section["job"] else { throw fail(settings, key, "needs job: the job type to run") }
+            let jobText = try string(jobNode, "\(key).job")
+            let name: JobName
+            do {
+                name = try JobName(jobText)
+            } catch {
+                throw fail(jobNode, "\(key).job", "is not a job name: \(error.message)")
+            }
+            let expression: String
+            switch (section["cron"], section["every"]) {
+            case (let cron?, nil): expression = try string(cron, "\(key).cron")
+            case (nil, let every?): expression = "@every " + (try string(every, "\(key).every"))
+            default: throw fail(settings, key, "needs one of cron (\"0 3 * * *\", \"@daily\") or every (\"15m\")")
+            }
+            let zone = try section["timezone"].map { node throws(ConfigurationError) in try string(node, "\(key).timezone") } ?? "UTC"
+            let schedule: Schedule
+            do {
+                schedule = try Schedule(expression, timeZone: zone)
+            } catch {
+                throw fail(section["cron"] ?? section["every"] ?? settings, key, error.message)
+            }
+            var options = JobOptions()
+            if let queue = section["queue"] {
+                let text = try string(queue, "\(key).queue")
+                do {
+                    options.queue = try QueueName(text)
+                } catch {
+                    throw fail(queue, "\(key).queue", "is not a queue name: \(error.message)")
+                }
+            }
+            if let priority = section["priority"] {
+                let text = try string(priority, "\(key).priority")
+                guard let value = JobPriority(rawValue: text) else { throw fail(priority, "\(key).priority", "must be low, normal, high or critical") }
+                options.priority = value
+            }
+            var missedRuns = RecurringJob.MissedRuns.skip
+            if let missed = section["missed_runs"] {
+                let text = try string(missed, "\(key).missed_runs")
+                guard let value = RecurringJob.MissedRuns(rawValue: text) else {
+                    throw fail(missed, "\(key).missed_runs", "must be \(["skip", "run_once"].joined(separator: " or "))")
+                }
+                missedRuns = value
+            }
+            let payload: [UInt8]
+            do {
+                payload = Array(try JSONEncoder().encode(section["payload"].map { node throws(ConfigurationError) in try json(node, "\(key).payload") } ?? .object([:])))
+            } catch let error as ConfigurationError {
+                throw error
+            } catch {
+                throw fail(settings, "\(key).payload", "cannot be written as JSON")
+            }
+            do {
+                jobs.append(try RecurringJob(id: id, schedule: schedule, name: name, payload: payload, options: options, missedRuns: missedRuns))
+            } catch {
+                throw fail(idNode, key, error.message)
+            }
+        }
+        return jobs
     }
 }

@@ -83,6 +83,8 @@ public struct JobSystemConfiguration: Sendable {
     public var metrics = Metrics()
     /// The queues with their rules, in the order given; by default seed 003's four.
     public var queues: [QueueDefinition] = JobSystemConfiguration.seedQueues
+    /// Recurring jobs the file defines; ``JobSystem/installSchedules()`` stores them.
+    public var schedules: [RecurringJob] = []
 
     /// The defaults.
     public init() {}

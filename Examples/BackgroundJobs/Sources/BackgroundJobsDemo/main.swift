@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackgroundJobs
+import BackgroundJobsHandlers
 import BackgroundJobsServer
 import Foundation
 import Hummingbird
@@ -35,9 +36,12 @@ struct DemoServer: AsyncParsableCommand {
         var logger = Logger(label: "background-jobs-demo")
         logger.logLevel = .info
         let configuration: JobSystemConfiguration
+        let handlerConfiguration: BuiltInHandlers.Configuration
         do {
             let yaml = try String(contentsOfFile: config, encoding: .utf8)
-            configuration = try JobSystemConfiguration(yaml: yaml, source: config).applyingEnvironment(ProcessInfo.processInfo.environment)
+            let environment = ProcessInfo.processInfo.environment
+            configuration = try JobSystemConfiguration(yaml: yaml, source: config).applyingEnvironment(environment)
+            handlerConfiguration = try BuiltInHandlers.Configuration(yaml: yaml, source: config, environment: environment)
         } catch let error as ConfigurationError {
             throw ValidationError(error.message)
         } catch {
@@ -47,9 +51,20 @@ struct DemoServer: AsyncParsableCommand {
         DemoJobs.register(into: &registry)
         if simulations { DemoJobs.registerSimulations(into: &registry) }
         if chaosJobs { try ChaosJobs.register(into: &registry, configuration: configuration, logger: logger) }
-        let system = try JobSystem.live(configuration: configuration, registry: registry, role: role, logger: logger)
+        // The built-in handlers (email, file_processing, cleanup, notification) need the queue: added once it exists.
+        var builtIns: BuiltInHandlers?
+        let system = try JobSystem.live(configuration: configuration, registry: registry, role: role, logger: logger) { registry, queue in
+            let handlers = try BuiltInHandlers(configuration: handlerConfiguration, queue: queue, logger: logger)
+            handlers.register(into: &registry)
+            builtIns = handlers
+        }
+        if role != .api && configuration.scheduler.enabled {
+            try await system.installSchedules()
+        }
 
-        var services = system.services
+        // The handlers first: the group stops services in reverse, so they close after the pool stops.
+        var services: [any Service] = builtIns.map { [$0] } ?? []
+        services += system.services
         if role != .worker {
             let token = ProcessInfo.processInfo.environment["JOBS_API_TOKEN"]
             let app = Application(
@@ -62,6 +77,7 @@ struct DemoServer: AsyncParsableCommand {
                              -d '{"type": "reverse_string", "payload": {"text": "hello"}}'
                   inspect: curl -s http://\(hostname):\(port)/jobs/<id>      queues: curl -s http://\(hostname):\(port)/queues
                   metrics: http://\(hostname):\(port)/metrics   health: /health/jobs, /health/queues, /health/workers
+                  built-in job types: \(builtIns?.jobNames.joined(separator: ", ") ?? "none") (payloads: docs/handlers.md)
                 Ctrl-C stops it.
                 """
             // Written at once, not buffered: `make demo` shows it before the first log line.
