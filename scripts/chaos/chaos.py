@@ -520,7 +520,10 @@ def scenario_kill(short):
     period, length = (0.75, 4.5) if short else (2.0, 60.0)
     # Long enough that the jobs outlast the kills: 4 workers x 5 slots run at most 20 jobs per job time.
     job_ms = 30 if short else 15
-    stall_limit = int(os.environ.get("CHAOS_STALL_LIMIT", "1"))
+    # The full run keeps the default stall limit (1). The short one kills six times in 4.5 s with a 2 s TTL,
+    # so a job taken over once may sit alone on the next victim: a job dead by that policy would fail
+    # make test by chance; 3 keeps the short run about loss, not about the policy.
+    stall_limit = int(os.environ.get("CHAOS_STALL_LIMIT", "3" if short else "1"))
     heartbeat = ("500ms", "2s", "500ms") if short else ("5s", "15s", "5s")
     suite = Suite("kill", short, concurrency=5, stall_limit=stall_limit, heartbeat=heartbeat)
     started = time.monotonic()
