@@ -6,7 +6,7 @@ data, whether it came over TLS and the login used. Recipients choose their fate 
   tempfail*  RCPT answered 451 (try again later)      permfail*  RCPT answered 550 (never)
   greylist*  451 on the first try, 250 afterwards     datafail*  the message refused with 554 after DATA
 
-  smtp-sink.py --port 2525 --dir /tmp/mail [--auth user:password] [--tls-cert C --tls-key K [--require-tls]]
+  smtp-sink.py --port 2525 --dir /tmp/mail [--auth user:password [--login-only]] [--tls-cert C --tls-key K [--require-tls]]
 """
 import argparse
 import asyncio
@@ -69,6 +69,7 @@ def main():
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     parser.add_argument("--require-tls", action="store_true")
+    parser.add_argument("--login-only", action="store_true", help="offer AUTH LOGIN alone, not PLAIN")
     options = parser.parse_args()
     os.makedirs(options.dir, exist_ok=True)
 
@@ -87,6 +88,7 @@ def main():
         Sink(options.dir), hostname="127.0.0.1", port=options.port, tls_context=context,
         require_starttls=options.require_tls, authenticator=authenticator if options.auth else None,
         auth_required=bool(options.auth), auth_require_tls=False, ready_timeout=10,
+        auth_exclude_mechanism=["PLAIN"] if options.login_only else None,
         server_hostname="localhost")
     controller.start()
     open(os.path.join(options.dir, "ready"), "w").close()

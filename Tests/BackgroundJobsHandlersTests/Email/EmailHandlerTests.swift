@@ -7,6 +7,10 @@ import Logging
 import ServiceLifecycle
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite("Email jobs", .timeLimit(.minutes(3)))
 struct EmailHandlerTests {
     static let from = try! EmailAddress("jobs@example.com", name: "Demo Jobs")
@@ -111,6 +115,42 @@ struct EmailHandlerTests {
             }
             #expect(server.messages.count == 1)
         }
+    }
+
+    @Test("AUTH LOGIN when the server offers it alone")
+    func authLogin() async throws {
+        let server = try await TestSMTPServer(arguments: ["--auth", "mailer:s3cret", "--login-only"])
+        defer { server.stop() }
+        try await Self.withHandler(server, configure: { $0.username = "mailer"; $0.password = "s3cret" }) { handler, _ in
+            let (outcome, _) = try await Self.run(handler, #"{"email_type": "welcome", "to": "ada@example.com"}"#)
+            guard case .completed = outcome else { Issue.record("\(outcome)"); return }
+        }
+        #expect(server.messages.first?.login == "mailer")
+    }
+
+    @Test("a server that accepts the connection and never answers is a timeout, retried")
+    func silentServer() async throws {
+        // A listening socket nobody reads from: the kernel completes the connection, no greeting comes.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        #expect(listen(fd, 8) == 0)
+        var bound = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let port = Int(UInt16(bigEndian: bound.sin_port))
+
+        let mailer = SMTPMailer(configuration: SMTPConfiguration(host: "127.0.0.1", port: port, security: .none, commandTimeout: .milliseconds(300)), logger: TestRedis.logger)
+        let handler = EmailHandler(mailer: mailer, configuration: .init(from: Self.from))
+        let started = ContinuousClock.now
+        let (outcome, _) = try await Self.run(handler, #"{"email_type": "welcome", "to": "ada@example.com"}"#)
+        await mailer.close()
+        #expect(ContinuousClock.now - started < .seconds(3))
+        guard case .failed(let reason, true) = outcome else { Issue.record("\(outcome)"); return }
+        #expect(reason == "the SMTP server did not answer with its greeting in time")
     }
 
     @Test("a server without STARTTLS is refused when TLS is required, and used in the clear when only preferred")
