@@ -411,7 +411,9 @@ class Suite:
         if self.redis:
             self.redis.stop(signal.SIGKILL)
         self.db.close()
-        if not keep:
+        if keep or os.environ.get("CHAOS_KEEP") == "1":
+            print("[chaos] kept %s" % self.workdir, file=sys.stderr)
+        else:
             subprocess.run(["rm", "-rf", self.workdir])
 
     # -- reading the outcome from Redis
@@ -870,19 +872,34 @@ def scenario_poison(short):
             for w in list(workers):
                 if not w.alive():
                     crashes += 1
+                    log("worker", w.pid, "died with", w.process.returncode, "crashes", crashes)
                     workers.remove(w)
                     workers.append(suite.worker())
             states = dict(zip(ids, suite.statuses(ids)))
             if states[poison] == "dead" and all(states[i] in ("completed", "dead") for i in normal_ids):
                 break
             time.sleep(0.1)
+        # A crashed Swift process prints its backtrace before it exits (about 2 s of a debug build), so the
+        # last crash may still be under way: wait for as many exits as the pill counted runs.
+        runs = suite.runs()
+        def exited():
+            nonlocal crashes
+            for w in list(workers):
+                if not w.alive():
+                    crashes += 1
+                    workers.remove(w)
+            return crashes >= runs.get(poison, 0)
+        try:
+            wait_until("every worker that ran the poison pill has exited", 20, exited, every=0.1)
+        except Failure:
+            pass
         states = dict(zip(ids, suite.statuses(ids)))
         reason, stalls = suite.fields([poison], "e", "k")[0]
         completed = sum(1 for i in normal_ids if states[i] == "completed")
         dead_others = [i for i in normal_ids if states[i] == "dead"]
         runs = suite.runs()
         twice = sum(1 for i in normal_ids if runs.get(i, 0) > 1)
-        ok = states[poison] == "dead" and completed == others and crashes == stall_limit + 1
+        ok = states[poison] == "dead" and completed == others and crashes == stall_limit + 1 and runs.get(poison, 0) == stall_limit + 1
         notes = ("1 chaos_crash job among %d others (20 ms each) on 2 workers (restarted when they die), stall limit %d, heartbeat TTL "
                  "%s: the poison pill ended %s after %d crashes (%s); %d others completed, %d others dead%s" % (
                      others, stall_limit, heartbeat[1], states[poison], crashes, reason, completed, len(dead_others),
