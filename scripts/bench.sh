@@ -24,6 +24,8 @@ for run in $(seq 1 "$RUNS"); do
         $BENCH process --runs 1 --jobs $N --concurrency 10
         $BENCH process --runs 1 --jobs $N --concurrency 50
         $BENCH process --runs 1 --jobs $N --concurrency 10 --processes 2
+        $BENCH process --runs 1 --jobs $N --concurrency 10 --handlers queue-threads
+        $BENCH process --runs 1 --jobs $N --concurrency 10 --processes 2 --handlers queue-threads
         $BENCH latency --runs 1
         $BENCH delayed --runs 1
         $BENCH memory --runs 1 --jobs $N
@@ -35,5 +37,8 @@ if [ -z "${SKIP_PEERS:-}" ]; then
     scripts/install-deps.sh ruby-sidekiq redis-tools python3-redis >&2
     PEERS="redis sidekiq" RUNS=$RUNS N=$N OUT="$OUT/peers" "$PEERS_DIR/run.sh" >&2
 fi
-python3 scripts/bench_report.py "$OUT/ours.jsonl" "$OUT/peers/results.tsv" "$OUT/peers/env.txt" >docs/benchmarks.md
+# The report keeps the hand-written part of the old file (from its "## Reading the figures" on).
+python3 scripts/bench_report.py "$OUT/ours.jsonl" "$OUT/peers/results.tsv" "$OUT/peers/env.txt" docs/benchmarks.md \
+    >"$OUT/benchmarks.md"
+mv "$OUT/benchmarks.md" docs/benchmarks.md
 echo "wrote docs/benchmarks.md (raw results in $OUT)" >&2

@@ -9,6 +9,9 @@ import subprocess
 import sys
 
 ours_path, peers_path, env_path = sys.argv[1], sys.argv[2], sys.argv[3]
+previous_path = sys.argv[4] if len(sys.argv) > 4 else None
+KEPT_HEADING = "## Reading the figures"
+RAW_HEADING = "## Raw results"
 
 ours = {}
 for line in open(ours_path):
@@ -16,6 +19,8 @@ for line in open(ours_path):
     key = row["scenario"]
     if key == "process":
         key += f" p={row.get('processes', 1)} c={row.get('concurrency')}"
+        if row.get("handlers", "global-executor") != "global-executor":
+            key += f" {row['handlers']}"
     if key == "enqueue-single":
         key += f" tasks={row.get('tasks')}"
     ours.setdefault(key, []).append(row)
@@ -31,10 +36,19 @@ if os.path.exists(peers_path):
                 pass
 
 
+class Measured(float):
+    """A median that remembers the lowest and highest run, so the table shows how noisy it was."""
+
+    def __new__(cls, values):
+        measured = super().__new__(cls, statistics.median(values))
+        measured.low, measured.high = min(values), max(values)
+        return measured
+
+
 def mine(key, field):
     rows = ours.get(key, [])
     values = [r[field] for r in rows if r.get(field) is not None]
-    return statistics.median(values) if values else None
+    return Measured(values) if values else None
 
 
 def peer(label_start, metric):
@@ -58,7 +72,8 @@ def row(name, ours_value, sidekiq_value, target_text, met, unit="", higher_bette
     if ours_value and sidekiq_value:
         ratio = ours_value / sidekiq_value if higher_better else sidekiq_value / ours_value
     verdict = "—" if met is None else ("met" if met else "**not met**")
-    rows.append(f"| {name} | {fmt(ours_value, unit)} | {fmt(sidekiq_value, unit)} | "
+    runs = "—" if not isinstance(ours_value, Measured) else f"{fmt(ours_value.low)}–{fmt(ours_value.high)}"
+    rows.append(f"| {name} | {fmt(ours_value, unit)} | {runs} | {fmt(sidekiq_value, unit)} | "
                 f"{'—' if ratio is None else f'{ratio:.2f}×'} | {target_text} | {verdict} |")
 
 
@@ -76,6 +91,11 @@ row("process, 1 process (c=50), jobs/s", p50c, s1, "(beside Sidekiq c=10)", None
 p2 = mine("process p=2 c=10", "jobs_per_s")
 s2 = peer("sidekiq 2 procs", "process jobs/s")
 row("process, 2 processes (c=10), jobs/s", p2, s2, "≥ 2× Sidekiq 2 processes", at_least(p2, s2, 2))
+q1 = mine("process p=1 c=10 queue-threads", "jobs_per_s")
+row("process, 1 process (c=10), `handler_placement: queue_threads`, jobs/s", q1, s1, "≥ 3× Sidekiq c=10", at_least(q1, s1, 3))
+q2 = mine("process p=2 c=10 queue-threads", "jobs_per_s")
+row("process, 2 processes (c=10), `handler_placement: queue_threads`, jobs/s", q2, s2, "≥ 2× Sidekiq 2 processes",
+    at_least(q2, s2, 2))
 eb = mine("enqueue-bulk", "jobs_per_s")
 sb = peer("sidekiq", "enqueue bulk jobs/s")
 row("enqueue-bulk, jobs/s", eb, sb, "≥ 1.25× `push_bulk`", at_least(eb, sb, 1.25))
@@ -102,7 +122,7 @@ row("per-job cost, 1,000,000 queued vs 10,000", depth, None, "≤ 1.2×", None i
     higher_better=False)
 lost = sum(r.get("lost", 0) for rs in ours.values() for r in rs)
 dup = sum(r.get("duplicated", 0) for rs in ours.values() for r in rs)
-rows.append(f"| lost / duplicated, all scenarios and runs | {lost} / {dup} | — | — | 0 / 0 | {'met' if lost == 0 and dup == 0 else '**not met**'} |")
+rows.append(f"| lost / duplicated, all scenarios and runs | {lost} / {dup} | — | — | — | 0 / 0 | {'met' if lost == 0 and dup == 0 else '**not met**'} |")
 
 swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.splitlines()
 runs = max((len(v) for v in ours.values()), default=0)
@@ -114,11 +134,16 @@ if swift:
     print(f"Swift: `{swift[0]}`\n")
 if os.path.exists(env_path):
     print("Peer harness environment:\n\n```\n" + open(env_path).read().strip() + "\n```\n")
-print("| metric | BackgroundJobs | Sidekiq | ratio | target | |")
-print("|---|---:|---:|---:|---|---|")
+print("| metric | BackgroundJobs (median) | ours, lowest–highest run | Sidekiq (median) | ratio | target | |")
+print("|---|---:|---:|---:|---:|---|---|")
 print("\n".join(rows))
-print("\nRe-run with `make bench` (`RUNS=3 N=50000` by default; `SKIP_PEERS=1` for ours alone). "
-      "Raw JSON lines of every run:\n\n```")
+print("\nRe-run with `make bench` (`RUNS=3 N=50000` by default; `SKIP_PEERS=1` for ours alone).")
+if previous_path and os.path.exists(previous_path):
+    previous = open(previous_path).read()
+    if KEPT_HEADING in previous:
+        kept = previous[previous.index(KEPT_HEADING):]
+        print("\n" + kept.split(RAW_HEADING)[0].rstrip())
+print(f"\n{RAW_HEADING}\n\nThe JSON lines of every run:\n\n```")
 for line in open(ours_path):
     print(line.rstrip())
 print("```")
