@@ -28,13 +28,8 @@ extension BuiltInHandlers.Configuration {
     /// Reads the `handlers` section of `yaml`; `source` (the file's path) goes into error messages.
     public init(yaml: String, source: String = "the configuration", environment: [String: String] = [:]) throws(ConfigurationError) {
         self.init()
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch {
-            throw ConfigurationError("\(source) is not valid YAML: \(error)")
-        }
         let reader = YAMLReader(source: source)
+        let root = try reader.root(of: yaml)
         var email: [String: Node] = [:]
         var emailNode: Node?
         if let root, let section = root.mapping?["handlers"] {

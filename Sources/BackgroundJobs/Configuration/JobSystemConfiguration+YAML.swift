@@ -24,14 +24,8 @@ extension JobSystemConfiguration {
     /// Reads `yaml`; `source` (the file's path) goes into error messages.
     public init(yaml: String, source: String = "the configuration") throws(ConfigurationError) {
         self.init()
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch {
-            throw ConfigurationError("\(source) is not valid YAML: \(error)")
-        }
-        guard let root else { return }
         var reader = YAMLReader(source: source)
+        guard let root = try reader.root(of: yaml) else { return }
         // `handlers` belongs to the built-in handlers (BackgroundJobsHandlers), which read it themselves.
         let top = try reader.mapping(root, "the top level", allowed: ["jobs", "queues", "schedules", "handlers"])
         if let jobs = top["jobs"] { try read(jobs: jobs, with: &reader) }
@@ -99,6 +93,15 @@ package struct YAMLReader {
 
     package init(source: String) {
         self.source = source
+    }
+
+    /// The document's root node; nil for an empty document.
+    package func root(of yaml: String) throws(ConfigurationError) -> Node? {
+        do {
+            return try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigurationError("\(source) is not valid YAML: \(error)")
+        }
     }
 
     package func fail(_ node: Node, _ key: String, _ problem: String) -> ConfigurationError {
