@@ -49,6 +49,16 @@ struct HandlersConfigurationTests {
         #expect(throws: ConfigurationError(message)) { try BuiltInHandlers.Configuration(yaml: yaml, source: "test.yaml") }
     }
 
+    @Test("a file that is not YAML stops with its name and the parser's reason")
+    func notYAML() {
+        do {
+            _ = try BuiltInHandlers.Configuration(yaml: "handlers: {email: [\n", source: "test.yaml")
+            Issue.record("a document with an unclosed flow mapping was read")
+        } catch {
+            #expect(error.message.hasPrefix("test.yaml is not valid YAML: "))
+        }
+    }
+
     @Test("no handlers section: no email, files or notifications")
     func none() throws {
         let configuration = try BuiltInHandlers.Configuration(yaml: "jobs:\n  enabled: true\n")

@@ -113,6 +113,16 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("a file that is not YAML stops with its name and the parser's reason")
+    func notYAML() {
+        do {
+            _ = try JobSystemConfiguration(yaml: "jobs:\n  worker_pool: [1,\n", source: "test.yaml")
+            Issue.record("a document with an unclosed flow sequence was read")
+        } catch {
+            #expect(error.message.hasPrefix("test.yaml is not valid YAML: "))
+        }
+    }
+
     @Test("environment variables override the file, and a bad one is named")
     func environment() throws {
         let base = try JobSystemConfiguration(yaml: "jobs:\n  worker_pool:\n    worker_count: 5\n")
