@@ -107,6 +107,37 @@ struct RedisClientRecoveryTests {
         await client.close()
     }
 
+    @Test("once Redis has been unreachable for a command timeout, new commands fail at the next connect attempt, and succeed when it is back")
+    func failsFastInAnOutage() async throws {
+        let server = try await TestRedisServer()
+        var configuration = try RedisConfiguration(url: server.url)
+        configuration.commandTimeout = .milliseconds(500)
+        configuration.maximumReconnectDelay = .milliseconds(50)
+        let client = RedisClient(configuration: configuration, logger: SharedRedis.logger)
+        _ = try await client.send("PING")
+        try await server.stop()
+
+        // The first command rides out the start of the outage for the whole command timeout.
+        let clock = ContinuousClock()
+        var started = clock.now
+        let first = try await #require(throws: RedisError.self) { try await client.send("PING") }
+        #expect(clock.now - started >= .milliseconds(450))
+        #expect(first.message.contains("PING was not sent while Redis has been unreachable for 0."))
+
+        // Now the outage is older than the timeout: the next command waits for one attempt only.
+        started = clock.now
+        let later = try await #require(throws: RedisError.self) { try await client.send("PING") }
+        #expect(clock.now - started < .milliseconds(400))
+        #expect(later.code == .connectionFailed)
+        #expect(later.message.contains("PING was not sent while Redis has been unreachable for"))
+        #expect(later.message.localizedCaseInsensitiveContains("refused"))
+
+        try await server.start()
+        #expect(try await client.send("PING") == .simpleString("PONG"))
+        await client.close()
+        try await server.stop()
+    }
+
     @Test("a command queued while Redis is briefly down waits for the reconnect and succeeds")
     func waitsForReconnect() async throws {
         let server = try await TestRedisServer()

@@ -11,6 +11,8 @@ public final class RedisClient: RedisCommandSender {
     /// The configuration every connection of this client uses.
     public let configuration: RedisConfiguration
     private let connections: [RedisConnection]
+    /// Shared by every connection of this client, the blocking ones too.
+    private let outage: RedisOutage
     private let nextConnection = Atomic<Int>(0)
     private let blockingConnections: Mutex<BlockingConnections>
     private let logger: Logger
@@ -28,8 +30,10 @@ public final class RedisClient: RedisCommandSender {
     public init(configuration: RedisConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        let outage = RedisOutage()
+        self.outage = outage
         self.connections = (0..<configuration.connectionCount).map { index in
-            RedisConnection(configuration: configuration, label: "redis-\(index)", logger: logger)
+            RedisConnection(configuration: configuration, label: "redis-\(index)", outage: outage, logger: logger)
         }
         self.blockingConnections = Mutex(BlockingConnections())
     }
@@ -102,7 +106,8 @@ public final class RedisClient: RedisCommandSender {
         if let borrowed { return borrowed }
         let number = blockingConnections.withLock { $0.created }
         return RedisConnection(
-            configuration: configuration, extraReplyTime: configuration.blockingTimeout, label: "redis-blocking-\(number)", logger: logger)
+            configuration: configuration, extraReplyTime: configuration.blockingTimeout, label: "redis-blocking-\(number)",
+            outage: outage, logger: logger)
     }
 
     private func giveBack(_ connection: RedisConnection) async {

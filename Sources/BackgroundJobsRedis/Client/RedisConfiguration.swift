@@ -25,7 +25,9 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var database: Int
     /// How long one connect attempt may take.
     public var connectTimeout: Duration
-    /// How long a command may wait for its reply, and for a connection when none is up.
+    /// How long a command may wait for its reply, and for a connection when none is up. Once a command has
+    /// waited that long for a connection in vain, later ones wait only for the next connect attempt until
+    /// a connect works again.
     public var commandTimeout: Duration
     /// The longest server-side timeout blocking commands (`BLMOVE`, `BZPOPMIN`) are given; blocking
     /// connections wait this much longer than ``commandTimeout`` for a reply.

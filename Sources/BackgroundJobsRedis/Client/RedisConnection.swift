@@ -21,9 +21,13 @@ public final class RedisConnection: RedisCommandSender {
 
     /// A connection that waits `extraReplyTime` longer than the command timeout for replies; blocking
     /// connections use it to cover the server-side timeout of their blocking commands.
-    init(configuration: RedisConfiguration, extraReplyTime: Duration = .zero, label: String, logger: Logger) {
+    init(
+        configuration: RedisConfiguration, extraReplyTime: Duration = .zero, label: String, outage: RedisOutage = RedisOutage(),
+        logger: Logger
+    ) {
         self.core = RedisConnectionCore(
-            configuration: configuration, replyTimeout: configuration.commandTimeout + extraReplyTime, label: label, logger: logger)
+            configuration: configuration, replyTimeout: configuration.commandTimeout + extraReplyTime, label: label, outage: outage,
+            logger: logger)
     }
 
     deinit {
@@ -88,6 +92,7 @@ final class RedisConnectionCore: TaskExecutor {
     let configuration: RedisConfiguration
     let replyTimeout: Duration
     let label: String
+    let outage: RedisOutage
     let logger: Logger
     let state = Mutex(State())
     /// A pipe the thread polls beside its socket, so a sender can wake it from an idle wait.
@@ -96,10 +101,11 @@ final class RedisConnectionCore: TaskExecutor {
     /// The thread's id once it runs (0 before), so a sender can tell it is already on this thread.
     private let threadID = Atomic<UInt>(0)
 
-    init(configuration: RedisConfiguration, replyTimeout: Duration, label: String, logger: Logger) {
+    init(configuration: RedisConfiguration, replyTimeout: Duration, label: String, outage: RedisOutage, logger: Logger) {
         self.configuration = configuration
         self.replyTimeout = replyTimeout
         self.label = label
+        self.outage = outage
         self.logger = logger
         var pipeFDs: [Int32] = [-1, -1]
         // Without a pipe the connection cannot work at all; this fails only when the process is out of fds.

@@ -138,10 +138,12 @@ final class RedisConnectionLoop {
             reconnectDelay = configuration.reconnectDelay
             nextConnectAttempt = nil
             lastConnectError = nil
+            core.outage.connected()
             logger.debug("connected to Redis", metadata: ["redis.endpoint": "\(configuration.endpoint)", "redis.connection": "\(core.label)"])
             return true
         case .failure(let error):
             lastConnectError = error
+            core.outage.connectFailed(at: now)
             nextConnectAttempt = ContinuousClock.now + reconnectDelay
             reconnectDelay = min(reconnectDelay * 2, configuration.maximumReconnectDelay)
             logger.debug("could not connect to Redis", metadata: ["redis.endpoint": "\(configuration.endpoint)", "error": "\(error)"])
@@ -227,10 +229,17 @@ final class RedisConnectionLoop {
         self.context = nil
     }
 
-    /// Gives unsent commands that have none a deadline for waiting on a connection, counted from now.
+    /// Gives unsent commands that have none a deadline for waiting on a connection: the command timeout,
+    /// which rides out a restart. Once a command has waited that long in vain, a new one waits only for
+    /// the next connect attempt, so callers learn of an outage at once (an API answers 503 within the
+    /// maximum reconnect delay, not after every request's full timeout).
     private func stampDeadlines() {
         guard unsent.contains(where: { $0.deadline == nil }) else { return }
-        let deadline = ContinuousClock.now + configuration.commandTimeout
+        let now = ContinuousClock.now
+        var deadline = now + configuration.commandTimeout
+        if core.outage.outlastedTimeout {
+            deadline = min(deadline, nextConnectAttempt ?? now)
+        }
         for index in unsent.indices where unsent[index].deadline == nil {
             unsent[index].deadline = deadline
         }
@@ -245,10 +254,16 @@ final class RedisConnectionLoop {
     private func failExpiredUnsent(now: ContinuousClock.Instant) {
         guard unsent.contains(where: { $0.deadline.map { $0 <= now } ?? false }) else { return }
         let reason = lastConnectError?.message ?? "no connection to Redis at \(configuration.endpoint)"
+        var when = "within the command timeout"
+        if let unreachableSince = core.outage.since {
+            core.outage.commandTimedOutUnsent()
+            let tenths = Int((now - unreachableSince) / .milliseconds(100))
+            when = "while Redis has been unreachable for \(tenths / 10).\(tenths % 10) s"
+        }
         var waiting: [PendingCommand] = []
         for command in unsent {
             if let deadline = command.deadline, deadline <= now {
-                command.complete(.failure(RedisError(.connectionFailed, "\(command.name) was not sent within the command timeout: \(reason)")))
+                command.complete(.failure(RedisError(.connectionFailed, "\(command.name) was not sent \(when): \(reason)")))
             } else {
                 waiting.append(command)
             }
