@@ -88,6 +88,29 @@ struct SuspectIsolationTests {
         }
     }
 
+    @Test("each stalled job taken alone gives the next one in line a fresh wait, so a slow run of them is not mixed")
+    func progressRenewsTheWait() async throws {
+        try await SharedRedis.withQueue { queue, client, keys in
+            let busy = try WorkerID("busy-3")
+            let idle = try WorkerID("idle-3")
+            for worker in [busy, idle] { try await queue.heartbeat(worker, ttl: .seconds(30)) }
+            let long = JobWorkerPoolTests.job(at: Date())
+            _ = try await queue.enqueue(long, limits: QueueLimits())
+            #expect(try await queue.fetch(for: busy, from: ["default"], limit: 1, now: Date()).jobs.map(\.id) == [long.id])
+            let stalled = try await Self.stalledJobs(2, queue: queue, client: client, keys: keys)
+            let back = try #require(try await client.send("HGET", keys.data(stalled[0].id), "z").string.flatMap(Double.init))
+            let wentBack = Date(timeIntervalSince1970: back / 1000)
+
+            let first = try await queue.fetch(for: idle, from: ["default"], limit: 5, now: wentBack.addingTimeInterval(4)).jobs
+            #expect(first.count == 1, "the idle worker takes one stalled job, alone")
+            // Past the first wait, yet the second stalled job waits on: the first was taken alone 2 s ago.
+            #expect(try await queue.fetch(for: busy, from: ["default"], limit: 5, now: wentBack.addingTimeInterval(6)).jobs.isEmpty)
+            let late = try await queue.fetch(for: busy, from: ["default"], limit: 5, now: wentBack.addingTimeInterval(9.5)).jobs
+            #expect(late.count == 1, "five seconds without progress: the busy worker takes it")
+            #expect(Set((first + late).map(\.id)) == Set(stalled.map(\.id)))
+        }
+    }
+
     @Test("a pool runs each stalled job with no other job beside it, then goes back to its full concurrency")
     func poolRunsThemAlone() async throws {
         try await SharedRedis.withQueue { queue, client, keys in

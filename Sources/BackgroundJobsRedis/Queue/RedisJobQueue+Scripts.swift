@@ -185,6 +185,16 @@ extension RedisJobQueue {
                       return false
                     end
                     isolated = true
+                    -- Isolation that makes progress keeps its hold: the next stalled job in line gets a fresh
+                    -- wait, so a slow run of them (a crash's backtrace hogging the machine) is not mixed
+                    -- together by the bound meant for a worker stuck on one long job.
+                    local nextID = redis.call('LINDEX', list, -1)
+                    if nextID then
+                      local nextStalls = redis.pcall('HGET', K.data(nextID), 'k')
+                      if type(nextStalls) == 'string' and (tonumber(nextStalls) or 0) > 0 then
+                        redis.call('HSET', K.data(nextID), 'z', now)
+                      end
+                    end
                   end
                   event(id, 'pending', 'processing')
                   redis.call('HSET', key, 's', 'processing', 'b', now, 'w', worker, 'a', attempts + 1)
