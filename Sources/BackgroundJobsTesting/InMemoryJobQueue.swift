@@ -31,6 +31,8 @@ public final class InMemoryJobQueue: JobQueue {
         var unfinished: [QueueName: Int] = [:]
         var unique: [String: (holder: JobID, expiresAt: Date)] = [:]
         var heartbeats: [WorkerID: Date] = [:]
+        /// Workers a reap found without a live heartbeat, and when it first did.
+        var missingSince: [WorkerID: Date] = [:]
         var workerInfo: [WorkerID: WorkerInfo] = [:]
         var events: [JobEvent] = []
         var nextEvent = 0
@@ -435,15 +437,26 @@ public final class InMemoryJobQueue: JobQueue {
                 throw JobQueueError(.unavailable, "the worker still holds jobs; requeue them first")
             }
             state.heartbeats[worker] = nil
+            state.missingSince[worker] = nil
             state.workerInfo[worker] = nil
             state.processing[worker] = nil
         }
     }
 
-    public func reapDeadWorkers(now: Date, stallLimit: Int) async throws -> ReapResult {
+    public func reapDeadWorkers(now: Date, stallLimit: Int, grace: Duration) async throws -> ReapResult {
         let result = state.withLock { state in
             var result = ReapResult(workers: 0, requeued: 0, dead: 0)
-            for (worker, expiresAt) in state.heartbeats where expiresAt <= now {
+            for (worker, expiresAt) in state.heartbeats {
+                guard expiresAt <= now else {
+                    state.missingSince[worker] = nil
+                    continue
+                }
+                let since = state.missingSince[worker] ?? now
+                guard now.timeIntervalSince(since) >= grace.timeInterval else {
+                    state.missingSince[worker] = since
+                    continue
+                }
+                state.missingSince[worker] = nil
                 for id in state.processing[worker, default: []].reversed() {
                     guard var held = state.jobs[id] else { continue }
                     if state.cancelRequested.contains(id) {

@@ -227,6 +227,32 @@ struct JobQueueContractTests {
         }
     }
 
+    @Test("with a grace, a worker is dead only once its heartbeat stayed missing that long; a beat in between keeps it", arguments: QueueAdapter.allCases)
+    func reapGrace(adapter: QueueAdapter) async throws {
+        try await adapter.withQueue { queue in
+            let held = Self.job(at: Date())
+            _ = try await queue.enqueue(held, limits: QueueLimits())
+            try await queue.heartbeat(worker, ttl: .milliseconds(50))
+            #expect(try await queue.fetch(for: worker, from: [.default], limit: 1, now: Date()).jobs.map(\.id) == [held.id])
+            let grace = Duration.seconds(2)
+            try await waitUntil("the heartbeat expired") { try await queue.workers().allSatisfy { $0.id != worker } }
+            // Found missing: marked, not taken over; nor by the reap right after.
+            #expect(try await queue.reapDeadWorkers(now: Date(), stallLimit: 2, grace: grace).workers == 0)
+            #expect(try await queue.reapDeadWorkers(now: Date(), stallLimit: 2, grace: grace).workers == 0)
+            // It beats again (it was alive, only cut off): the mark is gone, and its next silence starts afresh.
+            try await queue.heartbeat(worker, ttl: .milliseconds(50))
+            try await waitUntil("the heartbeat expired again") { try await queue.workers().allSatisfy { $0.id != worker } }
+            #expect(try await queue.reapDeadWorkers(now: Date(), stallLimit: 2, grace: grace).workers == 0)
+            #expect(try await queue.job(held.id)?.status == .processing, "a worker within its grace keeps its job")
+            try await waitUntil("the grace passed and the worker is taken over", timeout: .seconds(10)) {
+                try await queue.reapDeadWorkers(now: Date(), stallLimit: 2, grace: grace).workers == 1
+            }
+            let job = try #require(try await queue.job(held.id))
+            #expect(job.status == .pending)
+            #expect(job.stalls == 1)
+        }
+    }
+
     @Test("a waiting job can be cancelled and never runs; a running one is left alone", arguments: QueueAdapter.allCases)
     func cancel(adapter: QueueAdapter) async throws {
         try await adapter.withQueue { queue in

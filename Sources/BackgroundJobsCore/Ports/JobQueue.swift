@@ -145,7 +145,12 @@ public protocol JobQueue: Sendable {
     /// Gives the jobs of every worker whose heartbeat has expired back to their ready lists, counting a
     /// stall on each; a job that stalled more than `stallLimit` times is dead instead, so a job that kills
     /// its worker every time does not loop forever. Safe to run from many processes at once.
-    func reapDeadWorkers(now: Date, stallLimit: Int) async throws -> ReapResult
+    ///
+    /// A worker counts as dead only once its heartbeat has been missing for `grace`, from the first reap
+    /// that found it missing: after an outage longer than the heartbeat TTL every heartbeat has expired,
+    /// and a live worker needs a moment to beat again. A reap that waited out the outage (it was sent
+    /// before) then only marks the workers it finds without a heartbeat.
+    func reapDeadWorkers(now: Date, stallLimit: Int, grace: Duration) async throws -> ReapResult
 
     /// Puts back every job `worker` holds in the store but is not running, and returns how many.
     ///
@@ -182,6 +187,12 @@ extension JobQueue {
             }
         }
         return outcomes
+    }
+
+    /// Takes over the jobs of workers whose heartbeat is missing, at once; see
+    /// ``reapDeadWorkers(now:stallLimit:grace:)``.
+    public func reapDeadWorkers(now: Date, stallLimit: Int) async throws -> ReapResult {
+        try await reapDeadWorkers(now: now, stallLimit: stallLimit, grace: .zero)
     }
 
     /// Fetches with strict priority order.

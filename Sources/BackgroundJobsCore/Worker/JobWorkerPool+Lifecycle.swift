@@ -100,7 +100,9 @@ extension JobWorkerPool {
                     sweepAt = .now + configuration.sweepInterval
                     _ = try await queue.sweep(now: Date())
                 }
-                let result = try await queue.reapDeadWorkers(now: Date(), stallLimit: configuration.stallLimit)
+                // A live worker beats within its interval of Redis answering again (sooner after a failure).
+                let result = try await queue.reapDeadWorkers(
+                    now: Date(), stallLimit: configuration.stallLimit, grace: configuration.heartbeatInterval)
                 if result.workers > 0 {
                     logger.warning(
                         "took over the jobs of dead workers",

@@ -21,7 +21,7 @@ extension RedisJobQueue {
     /// Sent on a connection lent for the purpose: a worker's liveness must not wait behind job traffic,
     /// or behind a handler that holds up a pipelined connection's thread.
     public func heartbeat(_ worker: WorkerInfo, ttl: Duration) async throws {
-        let keys: [any RedisArgument] = [keys.heartbeat(worker: worker.id.rawValue), keys.workers]
+        let keys: [any RedisArgument] = [keys.heartbeat(worker: worker.id.rawValue), keys.workers, keys.missingWorkers]
         let arguments: [any RedisArgument] = [
             worker.id.rawValue, max(1, Int(ttl.timeInterval * 1000)), "h", worker.host, "i", worker.pid,
             "q", worker.queues.map(\.rawValue).joined(separator: ","), "c", worker.concurrency, "b", worker.busy,
@@ -61,19 +61,19 @@ extension RedisJobQueue {
     public func unregister(_ worker: WorkerID) async throws {
         _ = try await run(
             Scripts.unregister,
-            keys: [keys.heartbeat(worker: worker.rawValue), keys.workers, keys.processing(worker: worker.rawValue)],
+            keys: [keys.heartbeat(worker: worker.rawValue), keys.workers, keys.processing(worker: worker.rawValue), keys.missingWorkers],
             arguments: [worker.rawValue])
     }
 
     /// Gives the jobs of every worker whose heartbeat has expired back to their ready lists, counting a
     /// stall on each; a job that stalled more than `stallLimit` times is dead instead, so a job that kills
     /// its worker every time does not loop forever. Safe to run from many processes at once.
-    public func reapDeadWorkers(now: Date, stallLimit: Int) async throws -> ReapResult {
+    public func reapDeadWorkers(now: Date, stallLimit: Int, grace: Duration) async throws -> ReapResult {
         let reply = try await run(
-            Scripts.reap, keys: [keys.workers],
+            Scripts.reap, keys: [keys.workers, keys.missingWorkers],
             arguments: [
                 keys.prefix, RedisJobCodec.milliseconds(now), stallLimit, Int(configuration.deadRetention.timeInterval),
-                Int(configuration.completedRetention.timeInterval),
+                Int(configuration.completedRetention.timeInterval), Int(grace.milliseconds),
             ])
         guard let parts = reply.array, parts.count == 3, let workers = parts[0].int, let requeued = parts[1].int,
             let dead = parts[2].int
@@ -85,16 +85,18 @@ extension RedisJobQueue {
 }
 
 extension RedisJobQueue.Scripts {
-    /// KEYS: heartbeat hash, registry set. ARGV: worker id, ttl ms, field/value pairs describing it.
+    /// KEYS: heartbeat hash, registry set, missing-workers hash. ARGV: worker id, ttl ms, field/value
+    /// pairs describing it. A beat clears a reaper's mark that the worker was missing.
     static let heartbeat = RedisScript(
         """
         redis.call('HSET', KEYS[1], unpack(ARGV, 3))
         redis.call('PEXPIRE', KEYS[1], ARGV[2])
         redis.call('SADD', KEYS[2], ARGV[1])
+        redis.call('HDEL', KEYS[3], ARGV[1])
         return 1
         """)
 
-    /// KEYS: heartbeat key, registry set, processing list. ARGV: worker id.
+    /// KEYS: heartbeat key, registry set, processing list, missing-workers hash. ARGV: worker id.
     /// Refuses while the worker still holds jobs, so none is orphaned by a clean stop.
     static let unregister = RedisScript(
         """
@@ -103,6 +105,7 @@ extension RedisJobQueue.Scripts {
         end
         redis.call('DEL', KEYS[1])
         redis.call('SREM', KEYS[2], ARGV[1])
+        redis.call('HDEL', KEYS[4], ARGV[1])
         return 1
         """)
 
@@ -110,17 +113,34 @@ extension RedisJobQueue.Scripts {
     /// stall limit, to the dead set) and leaves the registry. The keys of a dead worker are only known once
     /// its id is read, so they are built here.
     ///
-    /// KEYS: registry set
-    /// A job whose cancel was requested ends cancelled rather than running again.
+    /// A job whose cancel was requested ends cancelled rather than running again. A worker is dead once
+    /// its heartbeat has been missing for the grace, counted from the first reap that found it missing
+    /// (kept in the missing-workers hash on Redis's clock, cleared when it beats again).
     ///
-    /// ARGV: prefix, now ms, stall limit, dead retention seconds, completed retention seconds
+    /// KEYS: registry set, missing-workers hash
+    /// ARGV: prefix, now ms, stall limit, dead retention seconds, completed retention seconds, grace ms
     /// Returns `{workers reaped, jobs requeued, jobs dead}`.
     static let reap = script(
         """
-        local now, limit, retention = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+        local now, limit, retention, grace = ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[6])
         local reaped, requeued, dead = 0, 0, 0
+        local anyMissing = redis.call('EXISTS', KEYS[2]) == 1
+        -- The grace runs on Redis's clock: a reap sent before an outage arrives after it with an old `now`.
+        local clock = redis.call('TIME')
+        local redisNow = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+        local function confirmedDead(worker)
+          if grace <= 0 then return true end
+          local since = tonumber(redis.call('HGET', KEYS[2], worker) or '')
+          if not since then
+            redis.call('HSET', KEYS[2], worker, redisNow)
+            return false
+          end
+          return redisNow - since >= grace
+        end
         for _, worker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-          if redis.call('EXISTS', K.heartbeat(worker)) == 0 then
+          if redis.call('EXISTS', K.heartbeat(worker)) == 1 then
+            if anyMissing then redis.call('HDEL', KEYS[2], worker) end
+          elseif confirmedDead(worker) then
             local processing = K.processing(worker)
             local id = redis.call('RPOP', processing)
             while id do
@@ -143,6 +163,7 @@ extension RedisJobQueue.Scripts {
               id = redis.call('RPOP', processing)
             end
             redis.call('SREM', KEYS[1], worker)
+            redis.call('HDEL', KEYS[2], worker)
             redis.call('DEL', K.control(worker))
             reaped = reaped + 1
           end

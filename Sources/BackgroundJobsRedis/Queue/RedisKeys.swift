@@ -100,6 +100,9 @@ public struct RedisKeys: Sendable, Hashable {
     /// The set of worker processes that have registered, live or not.
     public var workers: String { "\(prefix):workers" }
 
+    /// Registered workers whose heartbeat a reaper found missing, with when it first did (ms, Redis's clock).
+    public var missingWorkers: String { "\(prefix):workers:missing" }
+
     /// The key that keeps a second job with the same unique key out.
     public func unique(_ key: String) -> String { "\(prefix):unique:\(key)" }
 

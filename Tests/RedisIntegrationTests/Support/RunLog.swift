@@ -81,7 +81,9 @@ struct FailureRecordingQueue: JobQueue {
     }
     func sweep(now: Date, dryRun: Bool) async throws -> Int { try await base.sweep(now: now, dryRun: dryRun) }
     func unregister(_ worker: WorkerID) async throws { try await base.unregister(worker) }
-    func reapDeadWorkers(now: Date, stallLimit: Int) async throws -> ReapResult { try await base.reapDeadWorkers(now: now, stallLimit: stallLimit) }
+    func reapDeadWorkers(now: Date, stallLimit: Int, grace: Duration) async throws -> ReapResult {
+        try await base.reapDeadWorkers(now: now, stallLimit: stallLimit, grace: grace)
+    }
     func reconcile(_ worker: WorkerID, running: Set<JobID>) async throws -> Int { try await base.reconcile(worker, running: running) }
 }
 
