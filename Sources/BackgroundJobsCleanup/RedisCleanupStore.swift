@@ -36,7 +36,7 @@ public struct RedisCleanupStore: CleanupStore {
         var usersDeleted: String { "\(prefix):users:deleted" }
 
         /// The builders for keys a script discovers, from the prefix in `ARGV[1]`: the Swift ones above,
-        /// applied to a placeholder so that both are the same text.
+        /// applied to marker characters that stand for the prefix and the id, so both build the same text.
         static let lua: String = {
             let keys = Keys(prefix: "\u{1}")
             func builder(_ name: String, _ template: String) -> String {

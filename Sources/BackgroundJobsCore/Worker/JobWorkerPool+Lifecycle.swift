@@ -21,7 +21,7 @@ extension JobWorkerPool {
                 try Task.checkCancellation()
                 failures += 1
                 if failures == 1 { logger.warning("the queue cannot be reached; retrying", metadata: ["error": "\(error)"]) }
-                try await Task.sleep(for: .milliseconds(min(1000, 25 << min(failures, 6))))
+                try await Task.sleep(for: Self.backoff(failures))
             }
         }
     }
@@ -83,7 +83,7 @@ extension JobWorkerPool {
             }
             if case .failure = await poll.result {
                 failures += 1
-                try? await Task.sleep(for: .milliseconds(min(1000, 25 << min(failures, 6))))
+                try? await Task.sleep(for: Self.backoff(failures))
             } else {
                 failures = 0
             }
