@@ -234,7 +234,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BackgroundJobsRedisTests",
-            dependencies: ["BackgroundJobsRedis", "BackgroundJobsDomain"],
+            dependencies: ["BackgroundJobsRedis", "BackgroundJobsCore", "BackgroundJobsDomain"],
             swiftSettings: swiftSettings
         ),
         // A worker process for the crash tests, which kill it with SIGKILL; only the tests use it.

@@ -93,6 +93,67 @@ struct JobServiceTests {
         }
     }
 
+    @Test("a batch's payload that is too large fails alone; the jobs beside it, in slices before and after it, are stored")
+    func batchTooLarge() async throws {
+        try await SharedRedis.withQueue { queue, _, _ in
+            let service = JobService(queue: queue, settings: JobService.Settings(payloadSizeLimit: 64))
+            var months = (0..<250).map { Report(month: "2026-\($0)") }
+            months[130] = Report(month: String(repeating: "x", count: 100))
+            let outcomes = try await service.submit(Self.report, batch: months)
+            #expect(outcomes.count == months.count)
+            for (index, outcome) in outcomes.enumerated() {
+                switch outcome {
+                case .success(.submitted(let id)):
+                    #expect(index != 130)
+                    let stored = try await service.job(id)
+                    #expect(try stored.map { try JSONDecoder().decode(Report.self, from: Data($0.payload)) } == months[index])
+                case .failure(let error):
+                    #expect(index == 130)
+                    #expect((error as? JobError)?.code == .payloadTooLarge)
+                case .success(.duplicate):
+                    Issue.record("job \(index) was taken for a duplicate")
+                }
+            }
+            #expect(try await queue.counts(of: .default).totalPending == months.count - 1)
+        }
+    }
+
+    @Test("single submissions from many tasks at once are each checked on their own: a unique key admits one, a full queue refuses past its limit")
+    func concurrentSingles() async throws {
+        try await SharedRedis.withQueue { queue, _, _ in
+            let settings = JobService.Settings(queues: [try QueueDefinition(name: "capped", maxJobs: 25)])
+            let service = JobService(queue: queue, settings: settings)
+            let (plain, unique, capped) = try await withThrowingTaskGroup(of: (Int, Int, Int).self) { group in
+                for index in 0..<300 {
+                    group.addTask {
+                        switch index % 3 {
+                        case 0:
+                            if case .submitted = try await service.submit(Self.report, Report(month: "plain-\(index)")) { return (1, 0, 0) }
+                            return (0, 0, 0)
+                        case 1:
+                            let outcome = try await service.submit(Self.report, Report(month: "once"), options: JobOptions(uniqueKey: "once"))
+                            if case .submitted = outcome { return (0, 1, 0) }
+                            return (0, 0, 0)
+                        default:
+                            do {
+                                _ = try await service.submit(Self.report, Report(month: "capped"), options: JobOptions(queue: "capped"))
+                                return (0, 0, 1)
+                            } catch let error as JobQueueError where error.code == .queueFull {
+                                return (0, 0, 0)
+                            }
+                        }
+                    }
+                }
+                return try await group.reduce((0, 0, 0)) { ($0.0 + $1.0, $0.1 + $1.1, $0.2 + $1.2) }
+            }
+            #expect(plain == 100)
+            #expect(unique == 1)
+            #expect(capped == 25)
+            #expect(try await queue.counts(of: .default).totalPending == 101)
+            #expect(try await queue.counts(of: "capped").totalPending == 25)
+        }
+    }
+
     @Test("a submitted job runs in a worker pool and keeps its handler's result")
     func endToEnd() async throws {
         struct Total: Codable, Sendable, Equatable { var rows: Int }

@@ -89,27 +89,62 @@ public struct JobService: Sendable {
     }
 
     /// Submits many typed jobs with the same options in one call; each is checked and stored on its own,
-    /// and the answers come in the order of `payloads` (a full queue fails only the jobs it refused).
+    /// and the answers come in the order of `payloads`. A payload that cannot be encoded or is too large
+    /// fails alone, as a job a full queue refuses does; options that are not valid throw before any job is
+    /// stored.
     public func submit<Payload>(
         _ definition: JobDefinition<Payload>, batch payloads: [Payload], options: JobOptions = JobOptions()
     ) async throws -> [Result<Submission, any Error>] {
         try options.validate()
         try settings.queues[options.queue]?.accept(options.priority)
+        // The jobs go to the queue a slice at a time, each as soon as it is made: the next slice is encoded
+        // while the queue stores the last, instead of Redis waiting for the whole batch to be encoded.
+        let starts = Array(stride(from: 0, to: payloads.count, by: Self.batchSlice))
+        var answers = [[Result<Submission, any Error>]](repeating: [], count: starts.count)
         let encoder = JSONEncoder()
-        var prepared: [(job: Job, limits: QueueLimits)] = []
-        prepared.reserveCapacity(payloads.count)
-        for payload in payloads {
-            let bytes: [UInt8]
-            do {
-                bytes = Array(try encoder.encode(payload))
-            } catch {
-                throw JobError(.invalidOptions, "a payload of \(definition.name) cannot be encoded as JSON: \(error)")
+        try await withThrowingTaskGroup(of: (Int, [Result<Submission, any Error>]).self) { group in
+            for (index, start) in starts.enumerated() {
+                if index >= Self.slicesInFlight, let (done, results) = try await group.next() { answers[done] = results }
+                var slice: [Result<(job: Job, limits: QueueLimits), JobError>] = []
+                slice.reserveCapacity(Self.batchSlice)
+                for payload in payloads[start..<min(start + Self.batchSlice, payloads.count)] {
+                    slice.append(
+                        Result { () throws(JobError) in
+                            let bytes: [UInt8]
+                            do {
+                                bytes = Array(try encoder.encode(payload))
+                            } catch {
+                                throw JobError(.invalidOptions, "a payload of \(definition.name) cannot be encoded as JSON: \(error)")
+                            }
+                            return try prepare(name: definition.name, payload: bytes, options: options)
+                        })
+                }
+                group.addTask { [slice] in (index, try await store(slice)) }
             }
-            prepared.append(try prepare(name: definition.name, payload: bytes, options: options))
+            for try await (done, results) in group { answers[done] = results }
         }
+        return answers.flatMap { $0 }
+    }
+
+    /// Jobs of a batch handed to the queue in one call.
+    static let batchSlice = 100
+
+    /// Slices of one batch the queue stores at once.
+    static let slicesInFlight = 8
+
+    /// Stores the prepared jobs of a slice; the ones that failed to prepare keep their error.
+    private func store(_ slice: [Result<(job: Job, limits: QueueLimits), JobError>]) async throws -> [Result<Submission, any Error>] {
+        let prepared = slice.compactMap { try? $0.get() }
         let outcomes = try await queue.enqueue(prepared)
-        return zip(prepared, outcomes).map { entry, outcome in
-            outcome.map { self.submission(entry.job, $0) }
+        guard outcomes.count == prepared.count else {
+            throw JobQueueError(.corruptJob, "the queue answered \(outcomes.count) outcomes for \(prepared.count) jobs")
+        }
+        var next = zip(prepared, outcomes).makeIterator()
+        return slice.map { entry -> Result<Submission, any Error> in
+            if case .failure(let error) = entry { return .failure(error) }
+            // One answer per prepared job, in order: the guard above counted them.
+            let (stored, outcome) = next.next()!
+            return outcome.map { self.submission(stored.job, $0) }
         }
     }
 

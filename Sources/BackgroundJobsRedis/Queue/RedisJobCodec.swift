@@ -31,21 +31,42 @@ enum RedisJobCodec {
         arguments.append(job.priority.rawValue)
         arguments.append(Field.status)
         arguments.append(job.status.rawValue)
+        arguments.append(Field.maxRetries)
+        arguments.append(job.maxRetries)
+        arguments.append(Field.createdAt)
+        arguments.append(milliseconds(job.createdAt))
+        arguments.append(Field.payload)
+        arguments.append(job.payload)
+        appendOptionalFields(of: job, to: &arguments)
+        return arguments.count - start
+    }
+
+    /// Appends the values of the fields every job has, without their names, in the order the enqueue script
+    /// reads them: name, queue, priority, max retries, created at, payload. The status it derives from the
+    /// run-at time. Named fields cost Redis a Lua string each when the script's arguments are read, and the
+    /// names are the same for every job.
+    static func appendFixedValues(of job: Job, to arguments: inout RedisArguments) {
+        arguments.append(job.name.rawValue)
+        arguments.append(job.queue.rawValue)
+        arguments.append(job.priority.rawValue)
+        arguments.append(job.maxRetries)
+        arguments.append(milliseconds(job.createdAt))
+        arguments.append(job.payload)
+    }
+
+    /// Appends the field/value items of the fields a job may lack, and returns how many there are.
+    @discardableResult
+    static func appendOptionalFields(of job: Job, to arguments: inout RedisArguments) -> Int {
+        let start = arguments.count
         // Attempts and stalls read as 0 when absent: a new job's hash leaves them out, which keeps it small.
         if job.attempts != 0 {
             arguments.append(Field.attempts)
             arguments.append(job.attempts)
         }
-        arguments.append(Field.maxRetries)
-        arguments.append(job.maxRetries)
         if job.stalls != 0 {
             arguments.append(Field.stalls)
             arguments.append(job.stalls)
         }
-        arguments.append(Field.createdAt)
-        arguments.append(milliseconds(job.createdAt))
-        arguments.append(Field.payload)
-        arguments.append(job.payload)
         if let timeout = job.timeout {
             arguments.append(Field.timeout)
             arguments.append(Int(timeout.timeInterval * 1000))
@@ -77,9 +98,9 @@ enum RedisJobCodec {
         return arguments.count - start
     }
 
-    /// How many field/value items ``appendFields(of:to:)`` appends for `job`.
-    static func fieldCount(of job: Job) -> Int {
-        var count = 14
+    /// How many field/value items ``appendOptionalFields(of:to:)`` appends for `job`.
+    static func optionalFieldCount(of job: Job) -> Int {
+        var count = 0
         for present in [job.attempts != 0, job.stalls != 0, job.timeout != nil, job.uniqueKey != nil, job.scheduledAt != nil, job.startedAt != nil,
                         job.finishedAt != nil, job.lastError != nil, job.result != nil] where present {
             count += 2

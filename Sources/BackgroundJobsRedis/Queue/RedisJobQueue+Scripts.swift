@@ -25,6 +25,26 @@ extension RedisJobQueue {
                 redis.call('XADD', K.events, 'MAXLEN', '~', 1000, '*', 'changes', table.concat(changes, '\\n'))
               end
             end
+            -- New ready jobs, per ready list in the order they came, pushed together when the script ends: one
+            -- LPUSH per list and up to 500 jobs, not one per job, puts them where single pushes would.
+            local newReady, newReadyLists = {}, {}
+            local function pushReady(list, id)
+              local ids = newReady[list]
+              if not ids then
+                ids = {}
+                newReady[list] = ids
+                newReadyLists[#newReadyLists + 1] = list
+              end
+              ids[#ids + 1] = id
+            end
+            local function flushReady()
+              for _, list in ipairs(newReadyLists) do
+                local ids = newReady[list]
+                for first = 1, #ids, 500 do
+                  redis.call('LPUSH', list, unpack(ids, first, math.min(#ids, first + 499)))
+                end
+              end
+            end
             local function release(queue, uniqueKey, id)
               local counter = K.unfinished(queue)
               if tonumber(redis.call('DECR', counter)) <= 0 then redis.call('DEL', counter) end
@@ -240,18 +260,22 @@ extension RedisJobQueue {
               local nextDue = redis.call('ZRANGE', K.delayed, 0, 0, 'WITHSCORES')
               return {nextDue[2] or -1, taken}
             end
-            -- A new job, stored and put in its ready list or the delayed set; ARGV[first..last] are its
-            -- field/value items. Returns whether it is ready. The caller counts it under its queue.
-            local function storeJob(id, queue, priority, runAt, first, last)
-              redis.call('HSET', K.data(id), unpack(ARGV, first, last))
+            -- A new job's place: its ready list (when the script ends) or, with a run-at time, the delayed
+            -- set. Returns whether it is ready. The caller counts it under its queue.
+            local function place(id, queue, priority, runAt)
               if runAt ~= '0' then
                 event(id, '', 'scheduled')
                 schedule(id, queue, runAt, 'scheduled')
                 return false
               end
               event(id, '', 'pending')
-              redis.call('LPUSH', K.ready(queue, priority), id)
+              pushReady(K.ready(queue, priority), id)
               return true
+            end
+            -- A new job whose field/value items are ARGV[first..last], stored and placed.
+            local function storeJob(id, queue, priority, runAt, first, last)
+              redis.call('HSET', K.data(id), unpack(ARGV, first, last))
+              return place(id, queue, priority, runAt)
             end
             -- Counts new jobs under their queue, and wakes its workers when some are ready.
             local function admitted(queue, count, ready)
@@ -265,47 +289,62 @@ extension RedisJobQueue {
         /// A script made of the shared steps and `body`; the status changes `body` records are appended to
         /// the event stream when it returns.
         static func script(_ body: String) -> RedisScript {
-            RedisScript(library + "local function main()\n" + body + "\nend\nlocal result = main()\nflushEvents()\nreturn result\n")
+            RedisScript(library + "local function main()\n" + body + "\nend\nlocal result = main()\nflushReady()\nflushEvents()\nreturn result\n")
         }
 
         /// Stores new jobs, each in its ready list or the delayed set, each checked on its own: a full
         /// queue or a held unique key refuses that job and writes nothing for it.
         ///
-        /// ARGV: prefix, count, then per job: id, queue, priority, max jobs (0 = none), unique ms, run-at ms
-        /// (0 = now), unique key ('' = none), number of field/value items, field/value items...
+        /// ARGV: prefix, count, then per job: id, name, queue, priority, max retries, created ms, payload,
+        /// max jobs (0 = none), unique ms, run-at ms (0 = now), unique key ('' = none), number of further
+        /// field/value items, those items. The status is `scheduled` with a run-at time, else `pending`.
         /// Returns one answer per job: `1` stored, `D<holder id>` duplicate, `F` queue full, `X` id taken.
         static let enqueue = script(
             """
             local answers = {}
-            -- Per queue, counted once per call: the unfinished count (for max jobs and the counter), and
-            -- whether the queue is known and its workers were woken.
+            -- Per queue, counted once per call: the unfinished count (read only for a queue with max jobs),
+            -- the jobs stored, and whether its workers were woken.
             local unfinished, added, woken = {}, {}, {}
+            local count = tonumber(ARGV[2])
+            -- Ids are new in nearly every call: one EXISTS over all of them settles that, and only a call in
+            -- which some id is taken checks its jobs one by one. `seen` catches an id given twice in one call.
+            local dataKeys, seen = {}, {}
             local at = 3
-            for i = 1, tonumber(ARGV[2]) do
-              local id, queue, priority, maxJobs = ARGV[at], ARGV[at + 1], ARGV[at + 2], tonumber(ARGV[at + 3])
-              local uniqueMs, runAt, uniqueKey, count = ARGV[at + 4], ARGV[at + 5], ARGV[at + 6], tonumber(ARGV[at + 7])
-              local first = at + 8
-              at = first + count
-              if not unfinished[queue] then
+            for i = 1, count do
+              dataKeys[i] = K.data(ARGV[at])
+              at = at + 12 + tonumber(ARGV[at + 11])
+            end
+            local someTaken = count > 0 and redis.call('EXISTS', unpack(dataKeys)) > 0
+            at = 3
+            for i = 1, count do
+              local job, id, queue, priority = at, ARGV[at], ARGV[at + 2], ARGV[at + 3]
+              local maxJobs, uniqueMs, runAt, uniqueKey = tonumber(ARGV[at + 7]), ARGV[at + 8], ARGV[at + 9], ARGV[at + 10]
+              local first = at + 12
+              at = first + tonumber(ARGV[at + 11])
+              added[queue] = added[queue] or 0
+              if maxJobs > 0 and not unfinished[queue] then
                 unfinished[queue] = tonumber(redis.call('GET', K.unfinished(queue)) or '0')
-                added[queue] = 0
               end
               local holder = uniqueKey ~= '' and redis.call('GET', K.unique(uniqueKey))
               if maxJobs > 0 and unfinished[queue] + added[queue] >= maxJobs then
                 answers[i] = 'F'
               elseif holder then
                 answers[i] = 'D' .. holder
-              elseif redis.call('EXISTS', K.data(id)) == 1 then
+              elseif seen[id] or (someTaken and redis.call('EXISTS', dataKeys[i]) == 1) then
                 answers[i] = 'X'
               else
+                seen[id] = true
                 if uniqueKey ~= '' then redis.call('SET', K.unique(uniqueKey), id, 'PX', uniqueMs) end
-                if storeJob(id, queue, priority, runAt, first, at - 1) then woken[queue] = true end
+                redis.call('HSET', dataKeys[i], 'n', ARGV[job + 1], 'q', queue, 'p', priority,
+                  's', runAt ~= '0' and 'scheduled' or 'pending', 'm', ARGV[job + 4], 'c', ARGV[job + 5], 'd', ARGV[job + 6],
+                  unpack(ARGV, first, at - 1))
+                if place(id, queue, priority, runAt) then woken[queue] = true end
                 added[queue] = added[queue] + 1
                 answers[i] = '1'
               end
             end
-            for queue, count in pairs(added) do
-              if count > 0 then admitted(queue, count, woken[queue]) end
+            for queue, stored in pairs(added) do
+              if stored > 0 then admitted(queue, stored, woken[queue]) end
             end
             return answers
             """)
