@@ -370,6 +370,15 @@ public final class InMemoryJobQueue: JobQueue {
         }
     }
 
+    /// Ends every wait under way: a wait promises no job, so waking the others too is harmless.
+    public func interruptWait(of worker: WorkerID) async throws {
+        let waiters = state.withLock { state in
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
     public func heartbeat(_ worker: WorkerInfo, ttl: Duration) async throws {
         let expiresAt = Date().addingTimeInterval(ttl.timeInterval)
         state.withLock { state in

@@ -332,6 +332,67 @@ struct JobQueueContractTests {
         }
     }
 
+    @Test("a wait that fetches hands over a job stored while it waits, held by the worker and marked processing", arguments: QueueAdapter.allCases)
+    func waitAndFetch(adapter: QueueAdapter) async throws {
+        try await adapter.withQueue { queue in
+            let worker = try WorkerID("waiting-worker")
+            try await queue.waitForWork(in: [.default], timeout: .milliseconds(10))
+            let job = Self.job(at: Date())
+            let clock = ContinuousClock()
+            let started = clock.now
+            let fetched = try await withThrowingTaskGroup(of: FetchResult?.self) { group in
+                group.addTask {
+                    try await queue.waitAndFetch(for: worker, from: [.default], limit: 5, starvationLimit: nil, timeout: .seconds(2))
+                }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(100))
+                    _ = try await queue.enqueue(job, limits: QueueLimits())
+                    return nil
+                }
+                var result: FetchResult?
+                for try await case let fetched? in group { result = fetched }
+                return result
+            }
+            #expect(clock.now - started < .milliseconds(1500), "woken by the job, not by the timeout")
+            let taken = try #require(fetched?.jobs.first)
+            #expect(fetched?.jobs.map(\.id) == [job.id])
+            #expect(taken.status == .processing && taken.attempts == 1)
+            let startedAt = try #require(taken.startedAt)
+            #expect(abs(startedAt.timeIntervalSinceNow) < 5, "the start time is the fetch's, not the time the wait began")
+            #expect(try await queue.job(job.id)?.status == .processing)
+            #expect(try await queue.fetch(for: worker, from: [.default], limit: 5, now: Date()).jobs.isEmpty, "the worker holds it")
+            #expect(try await queue.complete(taken, by: worker, result: nil, now: Date()))
+        }
+    }
+
+    @Test("interrupting a worker's wait ends it long before its timeout", arguments: QueueAdapter.allCases)
+    func interruptWait(adapter: QueueAdapter) async throws {
+        try await adapter.withQueue { queue in
+            let worker = try WorkerID("stopping-worker")
+            try await queue.waitForWork(in: [.default], timeout: .milliseconds(10))
+            let clock = ContinuousClock()
+            let started = clock.now
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    let fetched = try await queue.waitAndFetch(
+                        for: worker, from: [.default], limit: 5, starvationLimit: nil, timeout: .seconds(2))
+                    #expect(fetched.jobs.isEmpty)
+                    return true
+                }
+                // Until the wait ends: an interrupt that comes before the wait begins may find nothing to end.
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await queue.interruptWait(of: worker)
+                        try? await Task.sleep(for: .milliseconds(50))
+                    }
+                    return false
+                }
+                for try await waited in group where waited { group.cancelAll() }
+            }
+            #expect(clock.now - started < .milliseconds(1500), "ended by the interrupt, not by the timeout")
+        }
+    }
+
     static func job(queue: QueueName = .default, priority: JobPriority = .normal, at now: Date, uniqueKey: String? = nil) -> Job {
         Job(
             id: JobID.generate(at: now), name: "test", payload: Array("{}".utf8),

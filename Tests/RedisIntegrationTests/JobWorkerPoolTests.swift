@@ -248,6 +248,30 @@ struct JobWorkerPoolTests {
         }
     }
 
+    @Test("an idle pool blocked in its wait stops at once, holding nothing, and a job stored after it stays ready")
+    func idleStop() async throws {
+        let name = "idle-stop-\(UInt32.random(in: 0...UInt32.max))"
+        try await SharedRedis.withClient(configure: { $0.blockingTimeout = .seconds(60); $0.clientName = name }) { client, prefix in
+            let keys = try RedisKeys(prefix: String(prefix.dropLast()))
+            let queue = RedisJobQueue(client: client, configuration: try .init(keys: keys), logger: SharedRedis.logger)
+            let pool = try Self.pool(queue, Self.echoRegistry(recordingIn: RunLog())) { $0.idleTimeout = .seconds(60) }
+            let clock = ContinuousClock()
+            var stopping = clock.now
+            try await withRunning([pool], logger: SharedRedis.logger) {
+                try await waitUntil("the pool blocks in its wait") {
+                    let clients = try await client.send("CLIENT", "LIST").string ?? ""
+                    return clients.split(separator: "\n").contains { $0.contains("name=\(name)") && $0.contains("cmd=blpop") }
+                }
+                stopping = clock.now
+            }
+            #expect(clock.now - stopping < .seconds(5), "the stop ended the wait instead of waiting out its 60 s")
+            #expect(try await client.send("LLEN", keys.processing(worker: pool.worker.rawValue)).int == 0)
+            let job = Self.job()
+            _ = try await queue.enqueue(job, limits: QueueLimits())
+            #expect(try await queue.job(job.id)?.status == .pending)
+        }
+    }
+
     @Test("a graceful shutdown completes jobs that end in time and puts the others back, unfailed")
     func gracefulShutdown() async throws {
         try await SharedRedis.withQueue { queue, client, keys in

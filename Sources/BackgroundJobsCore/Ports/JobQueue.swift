@@ -88,6 +88,18 @@ public protocol JobQueue: Sendable {
     /// a job, so the caller fetches and waits again.
     func waitForWork(in queues: [QueueName], timeout: Duration) async throws
 
+    /// Waits as ``waitForWork(in:timeout:)`` does, then fetches as ``fetch(for:from:limit:starvationLimit:now:)``
+    /// does at the time the wait ends, in one round trip where the store allows; see the default
+    /// implementation. The jobs it returns are held by `worker` like fetched ones.
+    func waitAndFetch(
+        for worker: WorkerID, from queues: [QueueName], limit: Int, starvationLimit: Duration?, timeout: Duration
+    ) async throws -> FetchResult
+
+    /// Ends the ``waitAndFetch(for:from:limit:starvationLimit:timeout:)`` of `worker` under way, early (its
+    /// fetch still runs), so a pool that stops need not wait out the timeout. Without one under way it may
+    /// end the next wait early, which is harmless: a wait never promises a job.
+    func interruptWait(of worker: WorkerID) async throws
+
     /// Records the progress (0–100) a running job's handler reports; `false` when `worker` no longer holds it.
     func setProgress(_ job: Job, by worker: WorkerID, percent: Int) async throws -> Bool
 
@@ -193,6 +205,14 @@ extension JobQueue {
     /// ``reapDeadWorkers(now:stallLimit:grace:)``.
     public func reapDeadWorkers(now: Date, stallLimit: Int) async throws -> ReapResult {
         try await reapDeadWorkers(now: now, stallLimit: stallLimit, grace: .zero)
+    }
+
+    /// Waits for work, then fetches: two steps.
+    public func waitAndFetch(
+        for worker: WorkerID, from queues: [QueueName], limit: Int, starvationLimit: Duration?, timeout: Duration
+    ) async throws -> FetchResult {
+        try await waitForWork(in: queues, timeout: timeout)
+        return try await fetch(for: worker, from: queues, limit: limit, starvationLimit: starvationLimit, now: Date())
     }
 
     /// Fetches with strict priority order.

@@ -105,11 +105,34 @@ public final class JobWorkerPool: WorkerPool {
             var reconcileAt = ContinuousClock.now
             var drainDeadline: ContinuousClock.Instant?
             var cancelledSlots = false
+            var interruptedWait = false
             var slotsStarted = 0
+            func startSlots() {
+                for _ in 0..<state.slotsToStart() {
+                    // A nil preference is not the same as none: the runtime would lock its record on
+                    // every resume of the slot.
+                    if executors.isEmpty {
+                        slots.addTask { await self.runSlot(on: nil) }
+                    } else {
+                        let executor = executors[slotsStarted % executors.count]
+                        slots.addTask(executorPreference: executor) { await self.runSlot(on: executor) }
+                    }
+                    slotsStarted += 1
+                }
+            }
             while true {
                 let stopping = state.isStopping
                 if stopping {
-                    if state.isDrained { break }
+                    if state.closeIfDrained() { break }
+                    // A wait under way fetches when it ends; ended now, what it takes is put back below.
+                    if state.waitsInQueue && !interruptedWait {
+                        interruptedWait = true
+                        do {
+                            try await queue.interruptWait(of: worker)
+                        } catch {
+                            logger.debug("ending the wait for work failed", metadata: ["error": "\(error)"])
+                        }
+                    }
                     let deadline = drainDeadline ?? .now + configuration.shutdownTimeout
                     drainDeadline = deadline
                     if !cancelledSlots && ContinuousClock.now >= deadline {
@@ -126,13 +149,17 @@ public final class JobWorkerPool: WorkerPool {
                     }
                 }
                 if stopping { state.releaseBuffer() }
+                // Jobs a wait in the queue fetched start at once, before any round trip.
+                startSlots()
                 let batch = state.takePending()
                 // Fetch for the free slots and a buffer as deep again, so a slot that finishes takes its next
                 // job at once instead of waiting for a round trip.
                 let depth = configuration.concurrency + (configuration.prefetch ?? configuration.concurrency)
                 // A job that stalled before runs alone (the queue hands it only to a worker that holds
                 // nothing else): if it kills this process again, no other job stalls with it.
-                let wanted = stopping || state.holdsSuspect ? 0 : max(0, depth - state.counts.busy - state.buffered)
+                // While a wait under way is to fetch, the loop fetches nothing itself (the two could
+                // take more than the depth, and a reconcile would put back what the wait took).
+                let wanted = stopping || state.holdsSuspect || state.waitsInQueue ? 0 : max(0, depth - state.counts.busy - state.buffered)
                 if batch.isEmpty && wanted == 0 {
                     if let drainDeadline, !cancelledSlots {
                         await state.pause(for: max(.milliseconds(1), drainDeadline - .now))
@@ -142,7 +169,7 @@ public final class JobWorkerPool: WorkerPool {
                     continue
                 }
                 do {
-                    if ContinuousClock.now >= reconcileAt {
+                    if !state.waitsInQueue && ContinuousClock.now >= reconcileAt {
                         let putBack = try await queue.reconcile(worker, running: state.held)
                         if putBack > 0 { logger.warning("put back jobs this worker held but did not run", metadata: ["jobs": "\(putBack)"]) }
                         reconcileAt = .now + configuration.reconcileInterval
@@ -157,19 +184,12 @@ public final class JobWorkerPool: WorkerPool {
                     report(batch, outcomes)
                     nextDue = fetched.nextDue
                     state.buffer(fetched.jobs)
-                    for _ in 0..<state.slotsToStart() {
-                        // A nil preference is not the same as none: the runtime would lock its record on
-                        // every resume of the slot.
-                        if executors.isEmpty {
-                            slots.addTask { await self.runSlot(on: nil) }
-                        } else {
-                            let executor = executors[slotsStarted % executors.count]
-                            slots.addTask(executorPreference: executor) { await self.runSlot(on: executor) }
-                        }
-                        slotsStarted += 1
-                    }
+                    startSlots()
                     metrics.workersBusy(state.counts.busy, of: configuration.concurrency)
-                    if !stopping && fetched.jobs.count < wanted { await waitForWork(until: nextDue) }
+                    // Not beside a stalled job: the wait would fetch others next to it. Its end wakes the loop.
+                    if !stopping && !state.holdsSuspect && fetched.jobs.count < wanted {
+                        await waitForWork(until: nextDue, fetching: wanted - fetched.jobs.count)
+                    }
                 } catch {
                     // The call may have taken effect with its answer lost: the settlements are sent again
                     // (a second time changes nothing), and jobs it took are found by reconciling.
@@ -181,6 +201,7 @@ public final class JobWorkerPool: WorkerPool {
                     await state.pause(for: Self.backoff(failures))
                 }
             }
+            state.close()
         }
     }
 
@@ -219,9 +240,10 @@ public final class JobWorkerPool: WorkerPool {
         }
     }
 
-    /// Blocks in the queue until work is announced, the next waiting job is due, or the idle timeout;
-    /// returns early when a slot finishes or the pool stops.
-    private func waitForWork(until nextDue: Date?) async {
+    /// Blocks in the queue until work is announced, the next waiting job is due, or the idle timeout,
+    /// then takes up to `limit` jobs in the same round trip; returns early when a slot finishes or the
+    /// pool stops.
+    private func waitForWork(until nextDue: Date?, fetching limit: Int) async {
         var timeout = configuration.idleTimeout
         if let nextDue {
             let untilDue = Duration.milliseconds(Int64(max(0, nextDue.timeIntervalSinceNow * 1000).rounded(.up)))
@@ -232,15 +254,36 @@ public final class JobWorkerPool: WorkerPool {
         // one under way already will signal when it ends. The loop's own timer bounds the wait as well:
         // a blocking call begun earlier, with a longer timeout, must not hold back a job that falls due.
         if state.beginBlockingWait() {
-            let queues = configuration.queues.queues
-            Task {
+            var generator = SystemRandomNumberGenerator()
+            let queues = configuration.queues.nextOrder(using: &generator)
+            let (worker, starvationLimit, timeout) = (self.worker, configuration.starvationLimit, timeout)
+            let wait: @Sendable () async -> Void = {
+                var fetched: [Job] = []
                 do {
-                    try await self.queue.waitForWork(in: queues, timeout: timeout)
+                    fetched = try await self.queue.waitAndFetch(
+                        for: worker, from: queues, limit: limit, starvationLimit: starvationLimit, timeout: timeout
+                    ).jobs
                 } catch {
+                    // A fetch whose reply was lost leaves its jobs to the next reconcile.
                     self.logger.debug("waiting for work failed", metadata: ["error": "\(error)"])
                     try? await Task.sleep(for: min(timeout, .milliseconds(100)))
                 }
-                self.state.endBlockingWait()
+                if !self.state.endBlockingWait(fetched: fetched), !fetched.isEmpty {
+                    // The pool stopped without waiting for this wait (its queue stopped answering).
+                    do {
+                        _ = try await self.queue.requeue(fetched, by: worker)
+                    } catch {
+                        self.logger.warning(
+                            "jobs fetched after the pool stopped could not be put back; the reaper will",
+                            metadata: ["jobs": "\(fetched.count)", "error": "\(error)"])
+                    }
+                }
+            }
+            // On the fetch loop's thread, where its wake-up resumes the loop without a hand-off.
+            if let executor = executors.first {
+                Task(executorPreference: executor) { await wait() }
+            } else {
+                Task { await wait() }
             }
         }
         await state.pause(for: timeout)

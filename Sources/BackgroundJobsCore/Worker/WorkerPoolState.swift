@@ -35,6 +35,8 @@ final class WorkerPoolState: Sendable {
         var stopping = false
         var wakePending = false
         var blockingWaitInFlight = false
+        /// The fetch loop has ended: jobs a wait fetches after it are not taken in.
+        var closed = false
         var processed = 0
         var failed = 0
         var wakeWaiter: CheckedContinuation<Void, Never>?
@@ -55,20 +57,40 @@ final class WorkerPoolState: Sendable {
     var holdsSuspect: Bool { state.withLock { !$0.suspects.isEmpty } }
     var freeSlots: Int { state.withLock { concurrency - $0.slots } }
     var buffered: Int { state.withLock { $0.buffer.count - $0.bufferStart } }
-    var isDrained: Bool { state.withLock { $0.slots == 0 && $0.pending.isEmpty } }
+    /// Whether a wait in the queue (which fetches when it ends) is under way.
+    var waitsInQueue: Bool { state.withLock { $0.blockingWaitInFlight } }
     var counts: (busy: Int, processed: Int, failed: Int) {
         state.withLock { ($0.executing.count, $0.processed, $0.failed) }
     }
 
     /// Adds fetched jobs to the buffer the slots take from.
     func buffer(_ jobs: [Job]) {
-        state.withLock { state in
-            for job in jobs {
-                state.held.insert(job.id)
-                if job.stalls > 0 { state.suspects.insert(job.id) }
-            }
-            state.buffer.append(contentsOf: jobs)
+        state.withLock { Self.buffer(jobs, in: &$0) }
+    }
+
+    private static func buffer(_ jobs: [Job], in state: inout State) {
+        for job in jobs {
+            state.held.insert(job.id)
+            if job.stalls > 0 { state.suspects.insert(job.id) }
         }
+        state.buffer.append(contentsOf: jobs)
+    }
+
+    /// Ends the fetch loop if nothing is left to do: no slot, no settlement to send, nothing buffered, no
+    /// wait under way. Returns whether it ended.
+    func closeIfDrained() -> Bool {
+        state.withLock { state in
+            guard state.slots == 0, state.pending.isEmpty, state.bufferStart == state.buffer.count, !state.blockingWaitInFlight else {
+                return false
+            }
+            state.closed = true
+            return true
+        }
+    }
+
+    /// Ends the fetch loop whatever is left (the queue stopped answering).
+    func close() {
+        state.withLock { $0.closed = true }
     }
 
     /// How many slot tasks to start for the buffered jobs, counted as started.
@@ -181,9 +203,17 @@ final class WorkerPoolState: Sendable {
         }
     }
 
-    func endBlockingWait() {
-        state.withLock { $0.blockingWaitInFlight = false }
+    /// Ends the wait, buffering the jobs it fetched and waking the loop; `false` when the loop has ended,
+    /// and the jobs are the caller's to put back.
+    func endBlockingWait(fetched jobs: [Job]) -> Bool {
+        let taken = state.withLock { state in
+            state.blockingWaitInFlight = false
+            if state.closed { return false }
+            Self.buffer(jobs, in: &state)
+            return true
+        }
         wake()
+        return taken
     }
 
     /// Waits for a wake, or `duration` at most.

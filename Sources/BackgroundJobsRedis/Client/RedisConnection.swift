@@ -39,6 +39,12 @@ public final class RedisConnection: RedisCommandSender {
         try await core.send(command)
     }
 
+    /// Sends `prelude`, then `command` right behind it, and returns the reply of `command`: for a blocking
+    /// command (the prelude) whose return should run another at once, in the same round trip.
+    public func send(_ command: RedisCommand, after prelude: RedisCommand) async throws(RedisError) -> RedisValue {
+        try await core.send(command, after: prelude)
+    }
+
     /// The connection's thread as a task executor: a task that prefers it runs on that thread between
     /// the connection's reads and writes, and the replies it awaits resume it there, with no hand-off to
     /// another thread. Such a task must not block or compute for long, since the connection's commands
@@ -58,10 +64,12 @@ struct PendingCommand: Sendable {
     /// Until when the command may wait for a connection before it fails unsent; the thread sets it when
     /// it finds no connection up, so the common path never reads the clock.
     var deadline: ContinuousClock.Instant?
-    let continuation: UnsafeContinuation<Result<RedisValue, RedisError>, Never>
+    /// `nil` for a command sent ahead of another whose reply alone is awaited (see
+    /// ``RedisConnectionCore/send(_:after:)``).
+    let continuation: UnsafeContinuation<Result<RedisValue, RedisError>, Never>?
 
     func complete(_ result: Result<RedisValue, RedisError>) {
-        continuation.resume(returning: result)
+        continuation?.resume(returning: result)
     }
 }
 
@@ -142,6 +150,25 @@ final class RedisConnectionCore: TaskExecutor {
             let pending = PendingCommand(name: command.name, frame: command.frame, deadline: nil, continuation: continuation)
             let accepted = hand { state in
                 guard !state.closing else { return false }
+                state.pending.append(pending)
+                return true
+            }
+            if !accepted { pending.complete(.failure(RedisError(.clientClosed, "\(command.name) was not sent: the connection is closed"))) }
+        }
+        return try result.get()
+    }
+
+    /// Sends `prelude` and then `command` back to back, and awaits the reply of `command` alone: Redis runs
+    /// a connection's commands in order, so `command` runs the moment `prelude` is answered (after a
+    /// blocking one has returned), without a round trip in between. A failed connection fails `command`;
+    /// `prelude`'s own error reply is dropped with its reply.
+    func send(_ command: RedisCommand, after prelude: RedisCommand) async throws(RedisError) -> RedisValue {
+        let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<RedisValue, RedisError>, Never>) in
+            let first = PendingCommand(name: prelude.name, frame: prelude.frame, deadline: nil, continuation: nil)
+            let pending = PendingCommand(name: command.name, frame: command.frame, deadline: nil, continuation: continuation)
+            let accepted = hand { state in
+                guard !state.closing else { return false }
+                state.pending.append(first)
                 state.pending.append(pending)
                 return true
             }

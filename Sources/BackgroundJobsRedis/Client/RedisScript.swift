@@ -24,6 +24,19 @@ extension RedisCommandSender {
         try await send(RedisCommand(name, arguments: arguments))
     }
 
+    /// Runs `script` with `EVALSHA` right behind `prelude` on this connection (see
+    /// ``RedisConnection/send(_:after:)``); on `NOSCRIPT` it is sent again with `EVAL`, alone.
+    public func run(
+        _ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = [], after prelude: RedisCommand
+    ) async throws(RedisError) -> RedisValue where Self == RedisConnection {
+        let tail: [any RedisArgument] = [keys.count] + keys + arguments
+        do {
+            return try await send(RedisCommand("EVALSHA", arguments: [script.sha1] + tail), after: prelude)
+        } catch where error.serverErrorPrefix == "NOSCRIPT" {
+            return try await send(RedisCommand("EVAL", arguments: [script.source] + tail))
+        }
+    }
+
     /// Runs a script with `EVALSHA`; when Redis does not have it cached (`NOSCRIPT`, after a restart or
     /// `SCRIPT FLUSH`), sends it with `EVAL`, which runs it and caches it again.
     ///

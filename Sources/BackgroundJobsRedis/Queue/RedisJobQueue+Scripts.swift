@@ -353,12 +353,18 @@ extension RedisJobQueue {
         /// processing list, marks them processing and returns their hashes (see `fetchJobs`).
         ///
         /// KEYS: processing list
-        /// ARGV: prefix, limit, now ms, worker id, starvation limit ms (0 = strict), most jobs to promote,
-        /// queue names...
-        /// Returns `{next due ms or -1, {id, {field, value, ...}, id, {...}, ...}}`.
+        /// ARGV: prefix, limit, now ms (0: Redis's clock, for a fetch sent long before it runs), worker id,
+        /// starvation limit ms (0 = strict), most jobs to promote, queue names...
+        /// Returns `{next due ms or -1, {id, {field, value, ...}, id, {...}, ...}, now ms}`.
         static let fetch = script(
             """
-            return fetchJobs(KEYS[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), {unpack(ARGV, 7)})
+            local now = tonumber(ARGV[3])
+            if now == 0 then
+              local time = redis.call('TIME')
+              now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+            end
+            local fetched = fetchJobs(KEYS[1], tonumber(ARGV[2]), now, ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), {unpack(ARGV, 7)})
+            return {fetched[1], fetched[2], now}
             """)
 
         /// Completes a job if the worker still holds it.
@@ -517,6 +523,17 @@ extension RedisJobQueue.Scripts {
 }
 
 extension RedisJobQueue.Scripts {
+    /// Leaves a marker in a worker's own wake-up list, which ends its wait; the list expires in a minute,
+    /// so a marker nobody took does not stay.
+    ///
+    /// KEYS: the worker's wake-up list
+    static let interruptWait = RedisScript(
+        """
+        redis.call('RPUSH', KEYS[1], 1)
+        redis.call('PEXPIRE', KEYS[1], 60000)
+        return 1
+        """)
+
     /// Ends a running job whose cancel its worker carried out.
     ///
     /// KEYS: processing list

@@ -201,13 +201,15 @@ public struct RedisJobQueue: JobQueue {
         return (outcomes, fetched)
     }
 
-    /// Reads the `{next due, {id, fields, ...}}` part of a fetch; entries that cannot be read are made dead.
+    /// Reads the `{next due, {id, fields, ...}}` part of a fetch, and the fetch's time in milliseconds when
+    /// it names one (else `now` is that time); entries that cannot be read are made dead.
     private func fetched(_ reply: RedisValue, processing: String, now: Date) async throws -> FetchResult {
-        guard let parts = reply.array, parts.count == 2, let nextDue = parts[0].string.flatMap(Double.init),
+        guard let parts = reply.array, parts.count == 2 || parts.count == 3, let nextDue = parts[0].string.flatMap(Double.init),
             let taken = parts[1].array, taken.count % 2 == 0
         else {
             throw JobQueueError(.corruptJob, "fetch got an unexpected reply \(reply)")
         }
+        let now = parts.count == 3 ? parts[2].int.map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? now : now
         var jobs: [Job] = []
         jobs.reserveCapacity(taken.count / 2)
         for index in stride(from: 0, to: taken.count, by: 2) {
@@ -362,6 +364,38 @@ public struct RedisJobQueue: JobQueue {
             throw JobQueueError(.corruptJob, "\(operation) got an unexpected reply \(reply)")
         }
         return (code, parts.count > 1 ? parts[1].string.flatMap(JobStatus.init(rawValue:)) : nil)
+    }
+
+    /// The blocking pop of ``waitForWork(in:timeout:)`` with the fetch script right behind it on the same
+    /// connection: Redis runs the fetch the moment the pop returns, and the jobs come back in the round trip
+    /// that announced them. The fetch reads the time from Redis, since it was sent before the wait.
+    public func waitAndFetch(
+        for worker: WorkerID, from queues: [QueueName], limit: Int, starvationLimit: Duration?, timeout: Duration
+    ) async throws -> FetchResult {
+        let bounded = min(timeout, client.configuration.blockingTimeout)
+        guard bounded >= .milliseconds(1) else {
+            return try await fetch(for: worker, from: queues, limit: limit, starvationLimit: starvationLimit, now: Date())
+        }
+        let processing = keys.processing(worker: worker.rawValue)
+        let wait = RedisCommand(
+            "BLPOP", arguments: queues.map(keys.wake) + [keys.timerWake, keys.wake(worker: worker.rawValue), Self.seconds(bounded)])
+        let arguments: [any RedisArgument] = [
+            keys.prefix, max(0, limit), 0, worker.rawValue, starvationLimit.map { max(1, Int($0.timeInterval * 1000)) } ?? 0,
+            Self.promotionBatch,
+        ] + queues.map(\.rawValue)
+        let reply: RedisValue
+        do {
+            reply = try await client.withBlockingConnection { connection in
+                try await connection.run(Scripts.fetch, keys: [processing], arguments: arguments, after: wait)
+            }
+        } catch let error as RedisError {
+            throw queueError(error)
+        }
+        return try await fetched(reply, processing: processing, now: Date())
+    }
+
+    public func interruptWait(of worker: WorkerID) async throws {
+        _ = try await run(Scripts.interruptWait, keys: [keys.wake(worker: worker.rawValue)], arguments: [])
     }
 
     public func waitForWork(in queues: [QueueName], timeout: Duration) async throws {

@@ -64,6 +64,9 @@ public struct RedisKeys: Sendable, Hashable {
     /// `@` cannot appear in a queue name, so this key never meets a queue's.
     public var timerWake: String { "\(wakePrefix)@delayed" }
 
+    /// The wake-up list of one worker: a stopping pool ends its own wait with a marker here.
+    public func wake(worker: String) -> String { "\(wakePrefix)@worker:\(worker)" }
+
     /// The hash of recurring job definitions, by id.
     public var recurring: String { "\(prefix):recurring" }
 

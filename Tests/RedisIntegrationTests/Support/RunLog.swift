@@ -68,6 +68,12 @@ struct FailureRecordingQueue: JobQueue {
     func purge(_ queue: QueueName) async throws -> Int { try await base.purge(queue) }
     func retryAllDead(in queue: QueueName) async throws -> Int { try await base.retryAllDead(in: queue) }
     func waitForWork(in queues: [QueueName], timeout: Duration) async throws { try await base.waitForWork(in: queues, timeout: timeout) }
+    func waitAndFetch(
+        for worker: WorkerID, from queues: [QueueName], limit: Int, starvationLimit: Duration?, timeout: Duration
+    ) async throws -> FetchResult {
+        try await base.waitAndFetch(for: worker, from: queues, limit: limit, starvationLimit: starvationLimit, timeout: timeout)
+    }
+    func interruptWait(of worker: WorkerID) async throws { try await base.interruptWait(of: worker) }
     func heartbeat(_ worker: WorkerInfo, ttl: Duration) async throws { try await base.heartbeat(worker, ttl: ttl) }
     func workers() async throws -> [WorkerInfo] { try await base.workers() }
     func setProgress(_ job: Job, by worker: WorkerID, percent: Int) async throws -> Bool {
