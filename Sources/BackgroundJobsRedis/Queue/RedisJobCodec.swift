@@ -9,8 +9,9 @@ import Foundation
 
 /// How a ``Job`` is stored in its Redis hash.
 ///
-/// Field names are one or two letters: a small hash stays in Redis's compact listpack encoding, which
-/// costs a fraction of a hash table. Times are milliseconds since 1970; absent values are absent fields.
+/// Field names are single lowercase letters (the reader indexes its table by them): a small hash stays in
+/// Redis's compact listpack encoding, which costs a fraction of a hash table. Times are milliseconds since
+/// 1970; absent values are absent fields.
 enum RedisJobCodec {
     enum Field {
         static let name = "n", queue = "q", priority = "p", status = "s", attempts = "a", maxRetries = "m"
@@ -113,14 +114,17 @@ enum RedisJobCodec {
         guard let elements = reply.array, elements.count % 2 == 0 else {
             throw corrupt(id, "its hash is not a list of fields and values")
         }
-        var values: [String: [UInt8]] = [:]
+        // Every field name is one lowercase letter, so the values sit in a table indexed by it: a dictionary
+        // of the fields cost a hashed insert and lookup for each, on every fetch. Other names are ignored.
+        var values = [[UInt8]?](repeating: nil, count: 26)
         for index in stride(from: 0, to: elements.count, by: 2) {
-            guard let field = elements[index].string, let value = elements[index + 1].bytes else {
+            guard let name = elements[index].bytes, let value = elements[index + 1].bytes else {
                 throw corrupt(id, "a field of its hash is not a string")
             }
-            values[field] = value
+            if name.count == 1, let slot = Self.slot(name[0]) { values[slot] = value }
         }
-        func text(_ field: String) -> String? { values[field].map { String(decoding: $0, as: UTF8.self) } }
+        func raw(_ field: String) -> [UInt8]? { field.utf8.first.flatMap(Self.slot).flatMap { values[$0] } }
+        func text(_ field: String) -> String? { raw(field).map { String(decoding: $0, as: UTF8.self) } }
         func integer(_ field: String) throws(JobQueueError) -> Int? {
             guard let raw = text(field) else { return nil }
             guard let number = Int(raw) else { throw corrupt(id, "the field \(field) is not a number") }
@@ -151,14 +155,19 @@ enum RedisJobCodec {
             throw corrupt(id, "its status is not a known status")
         }
         var job = Job(
-            id: id, name: name, queue: queue, priority: priority, payload: values[Field.payload] ?? [], status: status,
+            id: id, name: name, queue: queue, priority: priority, payload: raw(Field.payload) ?? [], status: status,
             attempts: try integer(Field.attempts) ?? 0, maxRetries: try integer(Field.maxRetries) ?? 0,
             timeout: try integer(Field.timeout).map { .milliseconds($0) }, uniqueKey: text(Field.uniqueKey),
             stalls: try integer(Field.stalls) ?? 0, createdAt: try required(date(Field.createdAt), Field.createdAt),
             scheduledAt: try date(Field.scheduledAt), startedAt: try date(Field.startedAt),
-            finishedAt: try date(Field.finishedAt), lastError: text(Field.lastError), result: values[Field.result])
+            finishedAt: try date(Field.finishedAt), lastError: text(Field.lastError), result: raw(Field.result))
         job.progress = try integer(Field.progress)
         return job
+    }
+
+    /// Where a one-letter field name's value goes in the reader's table.
+    private static func slot(_ letter: UInt8) -> Int? {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(letter) ? Int(letter - UInt8(ascii: "a")) : nil
     }
 
     static func milliseconds(_ date: Date) -> Int {
