@@ -257,7 +257,20 @@ public final class JobWorkerPool: WorkerPool {
             var generator = SystemRandomNumberGenerator()
             let queues = configuration.queues.nextOrder(using: &generator)
             let (worker, starvationLimit, timeout) = (self.worker, configuration.starvationLimit, timeout)
+            let endsForDueJob = timeout < configuration.idleTimeout
             let wait: @Sendable () async -> Void = {
+                // Redis ends a blocking command at its timeout only on one of its later turns (jobs-bench
+                // delayed: lateness p50 1.0 ms before the wait fetched, 2.5 ms after, a p99 of 315 ms in one
+                // run): a wait that is to end because a job falls due is ended on this process's timer.
+                let dueTimer = endsForDueJob ? Task {
+                    guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                    do {
+                        try await self.queue.interruptWait(of: worker)
+                    } catch {
+                        self.logger.debug("ending the wait for a due job failed", metadata: ["error": "\(error)"])
+                    }
+                } : nil
+                defer { dueTimer?.cancel() }
                 var fetched: [Job] = []
                 do {
                     fetched = try await self.queue.waitAndFetch(
