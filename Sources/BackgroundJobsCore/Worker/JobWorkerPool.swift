@@ -251,8 +251,8 @@ public final class JobWorkerPool: WorkerPool {
         }
         guard timeout > .zero else { return }
         // The blocking call is not cancellable, so it runs on its own and the loop waits for a signal;
-        // one under way already will signal when it ends. The loop's own timer bounds the wait as well:
-        // a blocking call begun earlier, with a longer timeout, must not hold back a job that falls due.
+        // one under way already will signal when it ends. A job that comes to wait for an earlier time than
+        // a wait under way was given leaves a marker in the timer's wake list, which ends that wait.
         if state.beginBlockingWait() {
             var generator = SystemRandomNumberGenerator()
             let queues = configuration.queues.nextOrder(using: &generator)
