@@ -12,17 +12,9 @@ OUT=${OUT:-$(mktemp -d /tmp/jobs-bench.XXXXXX)}
 mkdir -p "$OUT"
 BENCH=Benchmarks/.build/release/jobs-bench
 
-# SwiftPM's incremental build of this package has missed source files added to the library it depends on,
-# and then linked a binary that corrupted its heap on every run (seen on 2026-12-02). When the library's
-# file list changed since the last bench build, the release build starts clean (the checkouts stay).
-files=$(find Sources -name '*.swift' | sort | sha1sum | cut -d' ' -f1)
-stamp=Benchmarks/.build/bench-sources.sha1
-if [ -d Benchmarks/.build ] && [ "$(cat "$stamp" 2>/dev/null)" != "$files" ]; then
-    rm -rf Benchmarks/.build/release Benchmarks/.build/release.yaml Benchmarks/.build/build.db \
-        Benchmarks/.build/*-unknown-linux-gnu/release
-fi
+scripts/clean-if-sources-changed.sh Benchmarks release
 swift build -c release --package-path Benchmarks >&2
-echo "$files" >"$stamp"
+scripts/clean-if-sources-changed.sh Benchmarks release --stamp
 : >"$OUT/ours.jsonl"
 for run in $(seq 1 "$RUNS"); do
     echo "== run $run/$RUNS: BackgroundJobs ($(date +%T))" >&2
