@@ -135,11 +135,20 @@ public struct RedisJobQueue: JobQueue {
         let processing = keys.processing(worker: worker.rawValue)
         let reply = try await run(
             Scripts.fetch, keys: [processing],
-            arguments: [
-                keys.prefix, max(0, limit), RedisJobCodec.milliseconds(now), worker.rawValue,
-                starvationLimit.map { max(1, Int($0.timeInterval * 1000)) } ?? 0, Self.promotionBatch,
-            ] + queues.map(\.rawValue))
+            arguments: fetchArguments(for: worker, from: queues, limit: limit, starvationLimit: starvationLimit, now: RedisJobCodec.milliseconds(now)))
         return try await fetched(reply, processing: processing, now: now)
+    }
+
+    /// The fetch script's arguments; `now` 0 makes it read the time from Redis.
+    private func fetchArguments(
+        for worker: WorkerID, from queues: [QueueName], limit: Int, starvationLimit: Duration?, now: Int
+    ) -> [any RedisArgument] {
+        [keys.prefix, max(0, limit), now, worker.rawValue, Self.milliseconds(starvationLimit), Self.promotionBatch] + queues.map(\.rawValue)
+    }
+
+    /// A starvation limit as the scripts take it: milliseconds, at least 1, or 0 for strict priority order.
+    private static func milliseconds(_ starvationLimit: Duration?) -> Int {
+        starvationLimit.map { max(1, Int($0.timeInterval * 1000)) } ?? 0
     }
 
     public func settle(
@@ -154,7 +163,7 @@ public struct RedisJobQueue: JobQueue {
         arguments.append(Int(configuration.completedRetention.timeInterval))
         arguments.append(Int(configuration.deadRetention.timeInterval))
         arguments.append(max(0, limit))
-        arguments.append(starvationLimit.map { max(1, Int($0.timeInterval * 1000)) } ?? 0)
+        arguments.append(Self.milliseconds(starvationLimit))
         arguments.append(Self.promotionBatch)
         arguments.append(settlements.count)
         for (job, settlement) in settlements {
@@ -379,10 +388,7 @@ public struct RedisJobQueue: JobQueue {
         let processing = keys.processing(worker: worker.rawValue)
         let wait = RedisCommand(
             "BLPOP", arguments: queues.map(keys.wake) + [keys.timerWake, keys.wake(worker: worker.rawValue), Self.seconds(bounded)])
-        let arguments: [any RedisArgument] = [
-            keys.prefix, max(0, limit), 0, worker.rawValue, starvationLimit.map { max(1, Int($0.timeInterval * 1000)) } ?? 0,
-            Self.promotionBatch,
-        ] + queues.map(\.rawValue)
+        let arguments = fetchArguments(for: worker, from: queues, limit: limit, starvationLimit: starvationLimit, now: 0)
         let reply: RedisValue
         do {
             reply = try await client.withBlockingConnection { connection in
