@@ -272,6 +272,33 @@ struct JobWorkerPoolTests {
         }
     }
 
+    @Test("a job a wait fetched with its answer lost is put back and run at once, not at the next scheduled reconcile")
+    func lostWaitReply() async throws {
+        let name = "lost-wait-\(UInt32.random(in: 0...UInt32.max))"
+        try await SharedRedis.withClient(configure: { $0.clientName = name }) { client, prefix in
+            let keys = try RedisKeys(prefix: String(prefix.dropLast()))
+            let queue = FailureRecordingQueue(RedisJobQueue(client: client, configuration: try .init(keys: keys), logger: SharedRedis.logger))
+            let log = RunLog()
+            let pool = try Self.pool(queue, Self.echoRegistry(recordingIn: log)) {
+                $0.idleTimeout = .seconds(60)
+                $0.reconcileInterval = .seconds(60)
+            }
+            let job = Self.job()
+            try await withRunning([pool], logger: SharedRedis.logger) {
+                try await waitUntil("the pool blocks in its wait") {
+                    let clients = try await client.send("CLIENT", "LIST").string ?? ""
+                    return clients.split(separator: "\n").contains { $0.contains("name=\(name)") && $0.contains("cmd=blpop") }
+                }
+                queue.loseNextFetchingWaitReply()
+                _ = try await queue.enqueue(job, limits: QueueLimits())
+                try await waitUntil("the job ran") { log.count == 1 }
+                try await waitUntil("the job is completed") { try await queue.job(job.id)?.status == .completed }
+            }
+            #expect(queue.lostWaitReplies == 1, "the wait, not the loop, fetched the job")
+            #expect(log.counts[job.id] == 1)
+        }
+    }
+
     @Test("a graceful shutdown completes jobs that end in time and puts the others back, unfailed")
     func gracefulShutdown() async throws {
         try await SharedRedis.withQueue { queue, client, keys in

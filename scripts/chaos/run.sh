@@ -7,11 +7,13 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 short=""
 out=""
+scenarios=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --short) short="--short" ;;
         --out) out="$2"; shift ;;
-        *) echo "usage: $0 [--short] [--out FILE] [scenario ...]" >&2; exit 2 ;;
+        -*) echo "usage: $0 [--short] [--out FILE] [scenario ...]" >&2; exit 2 ;;
+        *) scenarios+=("$1") ;;
     esac
     shift
 done
@@ -21,7 +23,8 @@ command -v redis-server >/dev/null || { echo "redis-server is missing: make deps
 PYTHON=${PYTHON:-python3}
 [ -n "$out" ] && : >"$out"
 failed=0
-for scenario in ${CHAOS_SCENARIOS:-kill restart outage hang poison fuzz load}; do
+[ ${#scenarios[@]} -gt 0 ] || read -r -a scenarios <<<"${CHAOS_SCENARIOS:-kill restart outage hang poison fuzz load}"
+for scenario in "${scenarios[@]}"; do
     line=$("$PYTHON" scripts/chaos/chaos.py "$scenario" $short) || failed=1
     echo "$line"
     [ -n "$out" ] && echo "$line" >>"$out"

@@ -169,7 +169,7 @@ public final class JobWorkerPool: WorkerPool {
                     continue
                 }
                 do {
-                    if !state.waitsInQueue && ContinuousClock.now >= reconcileAt {
+                    if !state.waitsInQueue && (state.takeReconcileRequest() || ContinuousClock.now >= reconcileAt) {
                         let putBack = try await queue.reconcile(worker, running: state.held)
                         if putBack > 0 { logger.warning("put back jobs this worker held but did not run", metadata: ["jobs": "\(putBack)"]) }
                         reconcileAt = .now + configuration.reconcileInterval
@@ -272,16 +272,19 @@ public final class JobWorkerPool: WorkerPool {
                 } : nil
                 defer { dueTimer?.cancel() }
                 var fetched: [Job] = []
+                var failed = false
                 do {
                     fetched = try await self.queue.waitAndFetch(
                         for: worker, from: queues, limit: limit, starvationLimit: starvationLimit, timeout: timeout
                     ).jobs
                 } catch {
-                    // A fetch whose reply was lost leaves its jobs to the next reconcile.
+                    // A fetch whose reply was lost left its jobs in this worker's processing list, where
+                    // nothing else would look before the next scheduled reconcile (a minute by default).
+                    failed = true
                     self.logger.debug("waiting for work failed", metadata: ["error": "\(error)"])
                     try? await Task.sleep(for: min(timeout, .milliseconds(100)))
                 }
-                if !self.state.endBlockingWait(fetched: fetched), !fetched.isEmpty {
+                if !self.state.endBlockingWait(fetched: fetched, failed: failed), !fetched.isEmpty {
                     // The pool stopped without waiting for this wait (its queue stopped answering).
                     do {
                         _ = try await self.queue.requeue(fetched, by: worker)

@@ -35,6 +35,8 @@ final class WorkerPoolState: Sendable {
         var stopping = false
         var wakePending = false
         var blockingWaitInFlight = false
+        /// A wait's fetch failed: it may have taken jobs with its answer lost, which only a reconcile finds.
+        var reconcileWanted = false
         /// The fetch loop has ended: jobs a wait fetches after it are not taken in.
         var closed = false
         var processed = 0
@@ -204,16 +206,25 @@ final class WorkerPoolState: Sendable {
     }
 
     /// Ends the wait, buffering the jobs it fetched and waking the loop; `false` when the loop has ended,
-    /// and the jobs are the caller's to put back.
-    func endBlockingWait(fetched jobs: [Job]) -> Bool {
+    /// and the jobs are the caller's to put back. A wait that `failed` asks the loop to reconcile at once.
+    func endBlockingWait(fetched jobs: [Job], failed: Bool) -> Bool {
         let taken = state.withLock { state in
             state.blockingWaitInFlight = false
+            if failed { state.reconcileWanted = true }
             if state.closed { return false }
             Self.buffer(jobs, in: &state)
             return true
         }
         wake()
         return taken
+    }
+
+    /// Whether a failed wait asked for a reconcile, clearing the request.
+    func takeReconcileRequest() -> Bool {
+        state.withLock { state in
+            defer { state.reconcileWanted = false }
+            return state.reconcileWanted
+        }
     }
 
     /// Waits for a wake, or `duration` at most.

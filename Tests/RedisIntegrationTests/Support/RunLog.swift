@@ -18,8 +18,11 @@ final class RunLog: Sendable {
     func starts(of id: JobID) -> [Date] { runs.withLock { $0.filter { $0.id == id }.map(\.at) } }
 }
 
-/// A queue that records the failures the pool reports, to check retry times without waiting for them.
+/// A queue that records the failures the pool reports, to check retry times without waiting for them, and
+/// can lose the answer of a wait that fetched (the fetch applied in Redis, its reply never read).
 struct FailureRecordingQueue: JobQueue {
+    struct LostReply: Error {}
+
     struct Failure: Sendable {
         var id: JobID
         var error: String
@@ -36,6 +39,10 @@ struct FailureRecordingQueue: JobQueue {
     }
 
     var recorded: [Failure] { box.failures.withLock { $0 } }
+
+    /// The next wait that fetches a job throws instead of answering.
+    func loseNextFetchingWaitReply() { box.losesWaitReply.store(true, ordering: .relaxed) }
+    var lostWaitReplies: Int { box.lostWaitReplies.load(ordering: .relaxed) }
 
     func enqueue(_ job: Job, limits: QueueLimits) async throws -> EnqueueOutcome { try await base.enqueue(job, limits: limits) }
     func fetch(for worker: WorkerID, from queues: [QueueName], limit: Int, starvationLimit: Duration?, now: Date) async throws -> FetchResult {
@@ -71,7 +78,12 @@ struct FailureRecordingQueue: JobQueue {
     func waitAndFetch(
         for worker: WorkerID, from queues: [QueueName], limit: Int, starvationLimit: Duration?, timeout: Duration
     ) async throws -> FetchResult {
-        try await base.waitAndFetch(for: worker, from: queues, limit: limit, starvationLimit: starvationLimit, timeout: timeout)
+        let result = try await base.waitAndFetch(for: worker, from: queues, limit: limit, starvationLimit: starvationLimit, timeout: timeout)
+        if !result.jobs.isEmpty, box.losesWaitReply.compareExchange(expected: true, desired: false, ordering: .relaxed).exchanged {
+            box.lostWaitReplies.add(1, ordering: .relaxed)
+            throw LostReply()
+        }
+        return result
     }
     func interruptWait(of worker: WorkerID) async throws { try await base.interruptWait(of: worker) }
     func heartbeat(_ worker: WorkerInfo, ttl: Duration) async throws { try await base.heartbeat(worker, ttl: ttl) }
@@ -95,4 +107,6 @@ struct FailureRecordingQueue: JobQueue {
 
 final class FailureBox: Sendable {
     let failures = Mutex<[FailureRecordingQueue.Failure]>([])
+    let losesWaitReply = Atomic<Bool>(false)
+    let lostWaitReplies = Atomic<Int>(0)
 }
