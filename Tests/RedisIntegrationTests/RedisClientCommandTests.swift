@@ -110,6 +110,20 @@ struct RedisClientCommandTests {
 
             #expect(try await client.run(script, keys: [prefix + "n"], arguments: [2]) == .integer(7))
             #expect(try await client.send("SCRIPT", "EXISTS", script.sha1) == .array([.integer(1)]))
+
+            // The same with arguments framed beforehand, and behind another command on a connection of its own.
+            _ = try await client.send("SCRIPT", "FLUSH")
+            var framed = RedisArguments()
+            framed.append(3)
+            #expect(try await client.run(script, keys: [prefix + "n"], arguments: framed) == .integer(10))
+            _ = try await client.send("SCRIPT", "FLUSH")
+            let (pushed, total) = try await client.withBlockingConnection { connection in
+                let total = try await connection.run(
+                    script, keys: [prefix + "n"], arguments: [4], after: RedisCommand("RPUSH", arguments: [prefix + "list", "x"]))
+                return (try await connection.send("LLEN", prefix + "list"), total)
+            }
+            #expect(total == .integer(14))
+            #expect(pushed == .integer(1), "the command in front ran once, though the script was sent again")
         }
     }
 

@@ -99,31 +99,22 @@ public struct JobService: Sendable {
         try settings.queues[options.queue]?.accept(options.priority)
         // The jobs go to the queue a slice at a time, each as soon as it is made: the next slice is encoded
         // while the queue stores the last, instead of Redis waiting for the whole batch to be encoded.
-        let starts = Array(stride(from: 0, to: payloads.count, by: Self.batchSlice))
-        var answers = [[Result<Submission, any Error>]](repeating: [], count: starts.count)
         let encoder = JSONEncoder()
-        try await withThrowingTaskGroup(of: (Int, [Result<Submission, any Error>]).self) { group in
-            for (index, start) in starts.enumerated() {
-                if index >= Self.slicesInFlight, let (done, results) = try await group.next() { answers[done] = results }
-                var slice: [Result<(job: Job, limits: QueueLimits), JobError>] = []
-                slice.reserveCapacity(Self.batchSlice)
-                for payload in payloads[start..<min(start + Self.batchSlice, payloads.count)] {
-                    slice.append(
-                        Result { () throws(JobError) in
-                            let bytes: [UInt8]
-                            do {
-                                bytes = Array(try encoder.encode(payload))
-                            } catch {
-                                throw JobError(.invalidOptions, "a payload of \(definition.name) cannot be encoded as JSON: \(error)")
-                            }
-                            return try prepare(name: definition.name, payload: bytes, options: options)
-                        })
+        return try await mapSlices(of: payloads.count, size: Self.batchSlice, inFlight: Self.slicesInFlight) { range in
+            payloads[range].map { payload in
+                Result { () throws(JobError) in
+                    let bytes: [UInt8]
+                    do {
+                        bytes = Array(try encoder.encode(payload))
+                    } catch {
+                        throw JobError(.invalidOptions, "a payload of \(definition.name) cannot be encoded as JSON: \(error)")
+                    }
+                    return try prepare(name: definition.name, payload: bytes, options: options)
                 }
-                group.addTask { [slice] in (index, try await store(slice)) }
             }
-            for try await (done, results) in group { answers[done] = results }
+        } run: { slice in
+            try await store(slice)
         }
-        return answers.flatMap { $0 }
     }
 
     /// Jobs of a batch handed to the queue in one call.

@@ -30,35 +30,39 @@ extension RedisCommandSender {
         _ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = [], after prelude: RedisCommand
     ) async throws(RedisError) -> RedisValue where Self == RedisConnection {
         let tail: [any RedisArgument] = [keys.count] + keys + arguments
-        do {
-            return try await send(RedisCommand("EVALSHA", arguments: [script.sha1] + tail), after: prelude)
-        } catch where error.serverErrorPrefix == "NOSCRIPT" {
-            return try await send(RedisCommand("EVAL", arguments: [script.source] + tail))
+        return try await evaluate(script, first: { command throws(RedisError) in try await self.send(command, after: prelude) }) {
+            RedisCommand($0, arguments: [$1] + tail)
         }
     }
 
     /// Runs a script with `EVALSHA`; when Redis does not have it cached (`NOSCRIPT`, after a restart or
     /// `SCRIPT FLUSH`), sends it with `EVAL`, which runs it and caches it again.
-    ///
-    /// Resending is safe: a `NOSCRIPT` reply means the script did not run.
     public func run(
         _ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = []
     ) async throws(RedisError) -> RedisValue {
         let tail: [any RedisArgument] = [keys.count] + keys + arguments
-        do {
-            return try await send(RedisCommand("EVALSHA", arguments: [script.sha1] + tail))
-        } catch where error.serverErrorPrefix == "NOSCRIPT" {
-            return try await send(RedisCommand("EVAL", arguments: [script.source] + tail))
-        }
+        return try await evaluate(script) { RedisCommand($0, arguments: [$1] + tail) }
     }
 
     /// Runs a script whose arguments were framed beforehand (see ``RedisArguments``).
     public func run(_ script: RedisScript, keys: [any RedisArgument], arguments: RedisArguments) async throws(RedisError) -> RedisValue {
         let leading: [any RedisArgument] = [keys.count] + keys
+        return try await evaluate(script) { RedisCommand($0, [$1] + leading, arguments) }
+    }
+
+    /// Sends `command("EVALSHA", sha1)` through `first` (plain ``send(_:)`` when nil), and
+    /// `command("EVAL", source)` on `NOSCRIPT`. Resending is safe: a `NOSCRIPT` reply means the script did
+    /// not run.
+    private func evaluate(
+        _ script: RedisScript, first: ((RedisCommand) async throws(RedisError) -> RedisValue)? = nil,
+        command: (_ name: String, _ script: any RedisArgument) -> RedisCommand
+    ) async throws(RedisError) -> RedisValue {
         do {
-            return try await send(RedisCommand("EVALSHA", [script.sha1] + leading, arguments))
+            let byDigest = command("EVALSHA", script.sha1)
+            if let first { return try await first(byDigest) }
+            return try await send(byDigest)
         } catch where error.serverErrorPrefix == "NOSCRIPT" {
-            return try await send(RedisCommand("EVAL", [script.source] + leading, arguments))
+            return try await send(command("EVAL", script.source))
         }
     }
 }

@@ -61,17 +61,9 @@ public struct RedisJobQueue: JobQueue {
         // One script call per chunk: each job is still checked and stored on its own, but the call's fixed
         // cost is shared. Chunks keep one call from holding Redis for long.
         // A few chunks in flight: the next ones are framed while Redis runs the one before.
-        let starts = Array(stride(from: 0, to: jobs.count, by: Self.enqueueChunk))
-        var chunks = [[Result<EnqueueOutcome, any Error>]](repeating: [], count: starts.count)
-        try await withThrowingTaskGroup(of: (Int, [Result<EnqueueOutcome, any Error>]).self) { group in
-            for (index, start) in starts.enumerated() {
-                if index >= Self.chunksInFlight, let (done, outcomes) = try await group.next() { chunks[done] = outcomes }
-                let chunk = jobs[start..<min(start + Self.enqueueChunk, jobs.count)]
-                group.addTask { (index, try await enqueueChunk(chunk)) }
-            }
-            for try await (done, outcomes) in group { chunks[done] = outcomes }
+        try await mapSlices(of: jobs.count, size: Self.enqueueChunk, inFlight: Self.chunksInFlight) { jobs[$0] } run: { chunk in
+            try await enqueueChunk(chunk)
         }
-        return chunks.flatMap { $0 }
     }
 
     /// Most jobs one enqueue call stores. Small, so that the client frames the next call while Redis runs
