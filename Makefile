@@ -24,16 +24,12 @@ test-deps: deps
 
 test: test-deps
 	$(SWIFT) build --build-tests
-	@scripts/clean-if-sources-changed.sh Examples/BackgroundJobs debug
-	$(SWIFT) build --build-tests --package-path Examples/BackgroundJobs
-	@scripts/clean-if-sources-changed.sh Examples/BackgroundJobs debug --stamp
+	scripts/build-dependent.sh Examples/BackgroundJobs debug $(SWIFT) build --build-tests --package-path Examples/BackgroundJobs
 	scripts/with-redis.sh sh -c '$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS) && $(SWIFT) test --skip-build --package-path Examples/BackgroundJobs $(SWIFT_TEST_FLAGS) && scripts/prometheus-check.sh'
 	scripts/chaos/run.sh --short
 
 demo: demo-deps
-	@scripts/clean-if-sources-changed.sh Examples/BackgroundJobs debug
-	$(SWIFT) build --package-path Examples/BackgroundJobs
-	@scripts/clean-if-sources-changed.sh Examples/BackgroundJobs debug --stamp
+	scripts/build-dependent.sh Examples/BackgroundJobs debug $(SWIFT) build --package-path Examples/BackgroundJobs
 	scripts/demo.sh $(SWIFT) run --skip-build --package-path Examples/BackgroundJobs BackgroundJobsDemo --config configs/jobs.yaml
 
 bench: deps
@@ -42,9 +38,7 @@ bench: deps
 # The fault suite (docs/reliability.md): kill -9 chaos, Redis restarts and outages, hung and crashing
 # handlers, fuzzed input and load, each against its own redis-servers and demo processes; about 10 minutes.
 chaos: deps
-	@scripts/clean-if-sources-changed.sh Examples/BackgroundJobs debug
-	$(SWIFT) build --package-path Examples/BackgroundJobs
-	@scripts/clean-if-sources-changed.sh Examples/BackgroundJobs debug --stamp
+	scripts/build-dependent.sh Examples/BackgroundJobs debug $(SWIFT) build --package-path Examples/BackgroundJobs
 	scripts/chaos/run.sh --out Examples/BackgroundJobs/.build/chaos-results.jsonl
 
 clean:

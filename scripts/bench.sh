@@ -12,9 +12,7 @@ OUT=${OUT:-$(mktemp -d /tmp/jobs-bench.XXXXXX)}
 mkdir -p "$OUT"
 BENCH=Benchmarks/.build/release/jobs-bench
 
-scripts/clean-if-sources-changed.sh Benchmarks release
-swift build -c release --package-path Benchmarks >&2
-scripts/clean-if-sources-changed.sh Benchmarks release --stamp
+scripts/build-dependent.sh Benchmarks release swift build -c release --package-path Benchmarks >&2
 : >"$OUT/ours.jsonl"
 for run in $(seq 1 "$RUNS"); do
     echo "== run $run/$RUNS: BackgroundJobs ($(date +%T))" >&2

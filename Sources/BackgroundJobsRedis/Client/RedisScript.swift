@@ -30,7 +30,7 @@ extension RedisCommandSender {
         _ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = [], after prelude: RedisCommand
     ) async throws(RedisError) -> RedisValue where Self == RedisConnection {
         let tail: [any RedisArgument] = [keys.count] + keys + arguments
-        return try await evaluate(script, first: { command throws(RedisError) in try await self.send(command, after: prelude) }) {
+        return try await evaluate(script, sending: { command throws(RedisError) in try await send(command, after: prelude) }) {
             RedisCommand($0, arguments: [$1] + tail)
         }
     }
@@ -41,26 +41,27 @@ extension RedisCommandSender {
         _ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = []
     ) async throws(RedisError) -> RedisValue {
         let tail: [any RedisArgument] = [keys.count] + keys + arguments
-        return try await evaluate(script) { RedisCommand($0, arguments: [$1] + tail) }
+        return try await evaluate(script, sending: { command throws(RedisError) in try await send(command) }) {
+            RedisCommand($0, arguments: [$1] + tail)
+        }
     }
 
     /// Runs a script whose arguments were framed beforehand (see ``RedisArguments``).
     public func run(_ script: RedisScript, keys: [any RedisArgument], arguments: RedisArguments) async throws(RedisError) -> RedisValue {
         let leading: [any RedisArgument] = [keys.count] + keys
-        return try await evaluate(script) { RedisCommand($0, [$1] + leading, arguments) }
+        return try await evaluate(script, sending: { command throws(RedisError) in try await send(command) }) {
+            RedisCommand($0, [$1] + leading, arguments)
+        }
     }
 
-    /// Sends `command("EVALSHA", sha1)` through `first` (plain ``send(_:)`` when nil), and
-    /// `command("EVAL", source)` on `NOSCRIPT`. Resending is safe: a `NOSCRIPT` reply means the script did
-    /// not run.
+    /// Sends `command("EVALSHA", sha1)` through `first`, and `command("EVAL", source)` alone on
+    /// `NOSCRIPT`. Resending is safe: a `NOSCRIPT` reply means the script did not run.
     private func evaluate(
-        _ script: RedisScript, first: ((RedisCommand) async throws(RedisError) -> RedisValue)? = nil,
+        _ script: RedisScript, sending first: (RedisCommand) async throws(RedisError) -> RedisValue,
         command: (_ name: String, _ script: any RedisArgument) -> RedisCommand
     ) async throws(RedisError) -> RedisValue {
         do {
-            let byDigest = command("EVALSHA", script.sha1)
-            if let first { return try await first(byDigest) }
-            return try await send(byDigest)
+            return try await first(command("EVALSHA", script.sha1))
         } catch where error.serverErrorPrefix == "NOSCRIPT" {
             return try await send(command("EVAL", script.source))
         }
