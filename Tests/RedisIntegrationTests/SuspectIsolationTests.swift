@@ -111,6 +111,41 @@ struct SuspectIsolationTests {
         }
     }
 
+    /// The poison scenario once lost an innocent job this way: it stalled beside the pill, both outwaited the
+    /// bound on a loaded machine, and one fetch handed both to one worker, so the pill's second crash killed it.
+    @Test("past the bound a stalled job is still taken first in a fetch and alone, so no worker holds two")
+    func pastTheBoundStillAlone() async throws {
+        try await SharedRedis.withQueue { queue, client, keys in
+            let busy = try WorkerID("busy-4")
+            let idle = try WorkerID("idle-4")
+            for worker in [busy, idle] { try await queue.heartbeat(worker, ttl: .seconds(30)) }
+            let long = JobWorkerPoolTests.job(at: Date())
+            _ = try await queue.enqueue(long, limits: QueueLimits())
+            #expect(try await queue.fetch(for: busy, from: ["default"], limit: 1, now: Date()).jobs.map(\.id) == [long.id])
+            let stalled = try await Self.stalledJobs(2, queue: queue, client: client, keys: keys)
+            let urgent = JobWorkerPoolTests.job(priority: .high, at: Date())
+            _ = try await queue.enqueue(urgent, limits: QueueLimits())
+            let fresh = JobWorkerPoolTests.job(at: Date())
+            _ = try await queue.enqueue(fresh, limits: QueueLimits())
+            let back = try #require(try await client.send("HGET", keys.data(stalled[0].id), "z").string.flatMap(Double.init))
+            let late = Date(timeIntervalSince1970: back / 1000).addingTimeInterval(6)
+
+            // The urgent job comes first; the stalled one behind it is not taken after it, though past the bound.
+            let first = try await queue.fetch(for: idle, from: ["default"], limit: 10, now: late).jobs
+            #expect(first.map(\.id) == [urgent.id])
+            // Past the bound the busy worker may take a stalled job, but only that one: not the second, nor the fresh job.
+            let second = try await queue.fetch(for: busy, from: ["default"], limit: 10, now: late).jobs
+            #expect(second.count == 1 && second.allSatisfy { $0.stalls == 1 })
+            // Taking it renewed the next one's wait: it goes to a worker that holds nothing, again alone.
+            #expect(try await queue.complete(first[0], by: idle, result: nil, now: late))
+            let third = try await queue.fetch(for: idle, from: ["default"], limit: 10, now: late).jobs
+            #expect(third.count == 1 && third.allSatisfy { $0.stalls == 1 })
+            #expect(Set((second + third).map(\.id)) == Set(stalled.map(\.id)))
+            let fourth = try await queue.fetch(for: busy, from: ["default"], limit: 10, now: late).jobs
+            #expect(fourth.map(\.id) == [fresh.id])
+        }
+    }
+
     @Test("a pool runs each stalled job with no other job beside it, then goes back to its full concurrency")
     func poolRunsThemAlone() async throws {
         try await SharedRedis.withQueue { queue, client, keys in
