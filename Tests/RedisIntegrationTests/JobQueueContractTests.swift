@@ -37,6 +37,48 @@ struct JobQueueContractTests {
         }
     }
 
+    /// The Redis adapter sends values a run of jobs shares once per run; jobs that differ in any of them
+    /// start a new run, and each must still read back exactly as it was given.
+    @Test("a batch of jobs that differ in name, queue, options and limits reads back job by job", arguments: QueueAdapter.allCases)
+    func mixedBatch(adapter: QueueAdapter) async throws {
+        try await adapter.withQueue { queue in
+            let now = Date(timeIntervalSince1970: 1_790_000_000.5)
+            func job(_ name: JobName = "test", options: JobOptions = JobOptions(), maxRetries: Int = 3, payload: String = "{}") -> Job {
+                Job(id: JobID.generate(at: now), name: name, payload: Array(payload.utf8), options: options, maxRetries: maxRetries, createdAt: now)
+            }
+            let plain = QueueLimits()
+            let entries: [(job: Job, limits: QueueLimits)] = [
+                (job(payload: #"{"n":1}"#), plain),
+                (job(payload: #"{"n":2}"#), plain),
+                (job("email", payload: #"{"to":"a@b.c"}"#), plain),
+                (job(options: JobOptions(queue: "bulk")), plain),
+                (job(options: JobOptions(priority: .critical)), plain),
+                (job(maxRetries: 9), plain),
+                (job(options: JobOptions(timeout: .milliseconds(1500))), plain),
+                (job(options: JobOptions(uniqueKey: "report:7")), QueueLimits(uniqueFor: .seconds(30))),
+                (job(options: JobOptions(uniqueKey: "report:7")), QueueLimits(uniqueFor: .seconds(30))),
+                (job(options: JobOptions(delay: .seconds(60))), plain),
+                (job(payload: #"{"n":3}"#), QueueLimits(maxJobs: 100)),
+                (job(payload: #"{"n":4}"#), plain),
+            ]
+            let outcomes = try await queue.enqueue(entries)
+            #expect(outcomes.count == entries.count)
+            for (index, (entry, outcome)) in zip(entries, outcomes).enumerated() {
+                if index == 8 {
+                    #expect((try? outcome.get()) == .duplicate(of: entries[7].job.id), "the second job with the key is refused")
+                    #expect(try await queue.job(entry.job.id) == nil)
+                } else {
+                    #expect((try? outcome.get()) == .enqueued, "job \(index)")
+                    #expect(try await queue.job(entry.job.id) == entry.job, "job \(index) reads back as given")
+                }
+            }
+            #expect(try await queue.job(entries[9].job.id)?.status == .scheduled)
+            let fetched = try await queue.fetch(for: worker, from: [.default, "bulk"], limit: 20, now: now).jobs
+            #expect(fetched.count == 10, "all but the duplicate and the delayed job")
+            #expect(fetched.first?.id == entries[4].job.id, "the critical one first")
+        }
+    }
+
     @Test("fetch takes the most urgent first, in order within a priority, and marks jobs processing", arguments: QueueAdapter.allCases)
     func priorityOrder(adapter: QueueAdapter) async throws {
         try await adapter.withQueue { queue in

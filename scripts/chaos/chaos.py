@@ -445,6 +445,30 @@ class Suite:
     def processing_ids(self, worker):
         return [i.decode() for i in (self.db.call("LRANGE", self.key("processing", worker), 0, -1) or [])]
 
+    def whereabouts(self, ids):
+        """For each id, its status, stalls, attempts and worker, and the lists that hold it: what a failed
+        scenario reports about the jobs it found unfinished."""
+        holders = {}
+        cursor = b"0"
+        while True:
+            cursor, keys = self.db.call("SCAN", cursor, "MATCH", self.key("*"), "COUNT", 1000)
+            for key in keys:
+                name = key.decode()
+                if ":processing:" in name or ":queue:" in name:
+                    for i in self.db.call("LRANGE", key, 0, -1):
+                        holders.setdefault(i.decode(), []).append(name)
+            if cursor == b"0":
+                break
+        for i in self.db.call("ZRANGE", self.key("delayed"), 0, -1):
+            holders.setdefault(i.decode(), []).append(self.key("delayed"))
+        alive = set(self.worker_ids_by_pid().values())
+        out = []
+        for i, (status, stalls, attempts, worker) in zip(ids, self.fields(ids, "s", "k", "a", "w")):
+            out.append("%s s=%s k=%s a=%s w=%s%s in %s" % (i, status, stalls, attempts, worker,
+                       "" if worker is None else (" (registered)" if worker in alive else " (not registered)"),
+                       holders.get(i, ["no list"])))
+        return out
+
     def leftovers(self):
         """Ids still in any processing list, ready list or the delayed set."""
         found = []
@@ -855,6 +879,7 @@ def scenario_poison(short):
     suite = Suite("poison", short, concurrency=5, stall_limit=stall_limit, heartbeat=heartbeat)
     started = time.monotonic()
     others = 300 if short else 2000
+    ok = False
     try:
         _, api = suite.api()
         workers = [suite.worker() for _ in range(2)]
@@ -900,14 +925,17 @@ def scenario_poison(short):
         runs = suite.runs()
         twice = sum(1 for i in normal_ids if runs.get(i, 0) > 1)
         ok = states[poison] == "dead" and completed == others and crashes == stall_limit + 1 and runs.get(poison, 0) == stall_limit + 1
+        unfinished = [i for i in ids if states[i] not in ("completed", "dead")]
         notes = ("1 chaos_crash job among %d others (20 ms each) on 2 workers (restarted when they die), stall limit %d, heartbeat TTL "
-                 "%s: the poison pill ended %s after %d crashes (%s); %d others completed, %d others dead%s" % (
+                 "%s: the poison pill ended %s after %d crashes (%s); %d others completed, %d others dead%s%s" % (
                      others, stall_limit, heartbeat[1], states[poison], crashes, reason, completed, len(dead_others),
-                     (" (%s)" % suite.fields(dead_others[:1], "e")[0][0]) if dead_others else ""))
+                     (" (%s)" % suite.fields(dead_others[:1], "e")[0][0]) if dead_others else "",
+                     ("; unfinished: %s" % "; ".join(suite.whereabouts(unfinished[:5]))) if unfinished else ""))
         return outcome("poison", len(ids), completed, sum(1 for i in ids if states[i] not in ("completed", "dead")), twice, started, notes,
                        ok, crashes=crashes, poison_runs=runs.get(poison, 0), others_dead=len(dead_others))
     finally:
-        suite.cleanup()
+        # A failed run keeps its workers' logs: the fault is rare, and the logs are what explains it.
+        suite.cleanup(keep=not ok)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -42,19 +42,6 @@ enum RedisJobCodec {
         return arguments.count - start
     }
 
-    /// Appends the values of the fields every job has, without their names, in the order the enqueue script
-    /// reads them: name, queue, priority, max retries, created at, payload. The status it derives from the
-    /// run-at time. Named fields cost Redis a Lua string each when the script's arguments are read, and the
-    /// names are the same for every job.
-    static func appendFixedValues(of job: Job, to arguments: inout RedisArguments) {
-        arguments.append(job.name.rawValue)
-        arguments.append(job.queue.rawValue)
-        arguments.append(job.priority.rawValue)
-        arguments.append(job.maxRetries)
-        arguments.append(milliseconds(job.createdAt))
-        arguments.append(job.payload)
-    }
-
     /// Appends the field/value items of the fields a job may lack, and returns how many there are.
     @discardableResult
     static func appendOptionalFields(of job: Job, to arguments: inout RedisArguments) -> Int {
@@ -101,12 +88,18 @@ enum RedisJobCodec {
 
     /// How many field/value items ``appendOptionalFields(of:to:)`` appends for `job`.
     static func optionalFieldCount(of job: Job) -> Int {
-        var count = 0
-        for present in [job.attempts != 0, job.stalls != 0, job.timeout != nil, job.uniqueKey != nil, job.scheduledAt != nil, job.startedAt != nil,
-                        job.finishedAt != nil, job.lastError != nil, job.result != nil] where present {
-            count += 2
-        }
-        return count
+        // Counted field by field: an array of the conditions was allocated for every job enqueued.
+        var present = 0
+        if job.attempts != 0 { present += 1 }
+        if job.stalls != 0 { present += 1 }
+        if job.timeout != nil { present += 1 }
+        if job.uniqueKey != nil { present += 1 }
+        if job.scheduledAt != nil { present += 1 }
+        if job.startedAt != nil { present += 1 }
+        if job.finishedAt != nil { present += 1 }
+        if job.lastError != nil { present += 1 }
+        if job.result != nil { present += 1 }
+        return 2 * present
     }
 
     /// A job from the flat field/value array `HGETALL` returns.

@@ -264,20 +264,20 @@ extension RedisJobQueue {
             end
             -- A new job's place: its ready list (when the script ends) or, with a run-at time, the delayed
             -- set. Returns whether it is ready. The caller counts it under its queue.
-            local function place(id, queue, priority, runAt)
+            local function place(id, queue, readyList, runAt)
               if runAt ~= '0' then
                 event(id, '', 'scheduled')
                 schedule(id, queue, runAt, 'scheduled')
                 return false
               end
               event(id, '', 'pending')
-              pushReady(K.ready(queue, priority), id)
+              pushReady(readyList, id)
               return true
             end
             -- A new job whose field/value items are ARGV[first..last], stored and placed.
             local function storeJob(id, queue, priority, runAt, first, last)
               redis.call('HSET', K.data(id), unpack(ARGV, first, last))
-              return place(id, queue, priority, runAt)
+              return place(id, queue, K.ready(queue, priority), runAt)
             end
             -- Counts new jobs under their queue, and wakes its workers when some are ready.
             local function admitted(queue, count, ready)
@@ -297,9 +297,12 @@ extension RedisJobQueue {
         /// Stores new jobs, each in its ready list or the delayed set, each checked on its own: a full
         /// queue or a held unique key refuses that job and writes nothing for it.
         ///
-        /// ARGV: prefix, count, then per job: id, name, queue, priority, max retries, created ms, payload,
-        /// max jobs (0 = none), unique ms, run-at ms (0 = now), unique key ('' = none), number of further
-        /// field/value items, those items. The status is `scheduled` with a run-at time, else `pending`.
+        /// The jobs come in runs that share their values: turning each argument into a Lua string is most of
+        /// the script's cost, and the jobs of a batch nearly always share their name, queue and options.
+        /// ARGV: prefix, number of runs, then per run: name, queue, priority, max retries, max jobs (0 = none),
+        /// unique ms, extended (1/0), number of jobs, then per job: id, created ms, payload, and for an
+        /// extended run also run-at ms (0 = now), unique key ('' = none), number of further field/value
+        /// items, those items. The status is `scheduled` with a run-at time, else `pending`.
         /// Returns one answer per job: `1` stored, `D<holder id>` duplicate, `F` queue full, `X` id taken.
         static let enqueue = script(
             """
@@ -307,42 +310,59 @@ extension RedisJobQueue {
             -- Per queue, counted once per call: the unfinished count (read only for a queue with max jobs),
             -- the jobs stored, and whether its workers were woken.
             local unfinished, added, woken = {}, {}, {}
-            local count = tonumber(ARGV[2])
+            local runs = tonumber(ARGV[2])
             -- Ids are new in nearly every call: one EXISTS over all of them settles that, and only a call in
             -- which some id is taken checks its jobs one by one. `seen` catches an id given twice in one call.
             local dataKeys, seen = {}, {}
-            local at = 3
-            for i = 1, count do
-              dataKeys[i] = K.data(ARGV[at])
-              at = at + 12 + tonumber(ARGV[at + 11])
+            local at, n = 3, 0
+            for _ = 1, runs do
+              local extended, count = ARGV[at + 6] == '1', tonumber(ARGV[at + 7])
+              at = at + 8
+              for _ = 1, count do
+                n = n + 1
+                dataKeys[n] = K.data(ARGV[at])
+                at = extended and at + 6 + tonumber(ARGV[at + 5]) or at + 3
+              end
             end
-            local someTaken = count > 0 and redis.call('EXISTS', unpack(dataKeys)) > 0
-            at = 3
-            for i = 1, count do
-              local job, id, queue, priority = at, ARGV[at], ARGV[at + 2], ARGV[at + 3]
-              local maxJobs, uniqueMs, runAt, uniqueKey = tonumber(ARGV[at + 7]), ARGV[at + 8], ARGV[at + 9], ARGV[at + 10]
-              local first = at + 12
-              at = first + tonumber(ARGV[at + 11])
+            local someTaken = n > 0 and redis.call('EXISTS', unpack(dataKeys)) > 0
+            at, n = 3, 0
+            for _ = 1, runs do
+              local name, queue, priority, maxRetries = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
+              local maxJobs, uniqueMs, extended = tonumber(ARGV[at + 4]), ARGV[at + 5], ARGV[at + 6] == '1'
+              local count, ready = tonumber(ARGV[at + 7]), K.ready(queue, priority)
+              at = at + 8
               added[queue] = added[queue] or 0
               if maxJobs > 0 and not unfinished[queue] then
                 unfinished[queue] = tonumber(redis.call('GET', K.unfinished(queue)) or '0')
               end
-              local holder = uniqueKey ~= '' and redis.call('GET', K.unique(uniqueKey))
-              if maxJobs > 0 and unfinished[queue] + added[queue] >= maxJobs then
-                answers[i] = 'F'
-              elseif holder then
-                answers[i] = 'D' .. holder
-              elseif seen[id] or (someTaken and redis.call('EXISTS', dataKeys[i]) == 1) then
-                answers[i] = 'X'
-              else
-                seen[id] = true
-                if uniqueKey ~= '' then redis.call('SET', K.unique(uniqueKey), id, 'PX', uniqueMs) end
-                redis.call('HSET', dataKeys[i], 'n', ARGV[job + 1], 'q', queue, 'p', priority,
-                  's', runAt ~= '0' and 'scheduled' or 'pending', 'm', ARGV[job + 4], 'c', ARGV[job + 5], 'd', ARGV[job + 6],
-                  unpack(ARGV, first, at - 1))
-                if place(id, queue, priority, runAt) then woken[queue] = true end
-                added[queue] = added[queue] + 1
-                answers[i] = '1'
+              for _ = 1, count do
+                n = n + 1
+                local id, created, payload = ARGV[at], ARGV[at + 1], ARGV[at + 2]
+                local runAt, uniqueKey, first, last = '0', '', at + 6, at + 5
+                if extended then
+                  runAt, uniqueKey = ARGV[at + 3], ARGV[at + 4]
+                  last = last + tonumber(ARGV[at + 5])
+                  at = last + 1
+                else
+                  at = at + 3
+                end
+                local holder = uniqueKey ~= '' and redis.call('GET', K.unique(uniqueKey))
+                if maxJobs > 0 and unfinished[queue] + added[queue] >= maxJobs then
+                  answers[n] = 'F'
+                elseif holder then
+                  answers[n] = 'D' .. holder
+                elseif seen[id] or (someTaken and redis.call('EXISTS', dataKeys[n]) == 1) then
+                  answers[n] = 'X'
+                else
+                  seen[id] = true
+                  if uniqueKey ~= '' then redis.call('SET', K.unique(uniqueKey), id, 'PX', uniqueMs) end
+                  redis.call('HSET', dataKeys[n], 'n', name, 'q', queue, 'p', priority,
+                    's', runAt == '0' and 'pending' or 'scheduled', 'm', maxRetries, 'c', created, 'd', payload,
+                    unpack(ARGV, first, last))
+                  if place(id, queue, ready, runAt) then woken[queue] = true end
+                  added[queue] = added[queue] + 1
+                  answers[n] = '1'
+                end
               end
             end
             for queue, stored in pairs(added) do

@@ -83,20 +83,30 @@ public struct RedisJobQueue: JobQueue {
     private func enqueueChunk(
         _ jobs: ArraySlice<(job: Job, limits: QueueLimits)>
     ) async throws -> [Result<EnqueueOutcome, any Error>] {
-        var arguments = RedisArguments(capacity: 256 * jobs.count)
+        var arguments = RedisArguments(capacity: 128 * jobs.count + 64)
         arguments.append(keys.prefix)
-        arguments.append(jobs.count)
+        // Runs of jobs that share their values, each sent once per run (see `Scripts.enqueue`).
+        var runs: [(shape: EnqueueShape, count: Int)] = []
         for (job, limits) in jobs {
-            let uniqueMilliseconds = job.uniqueKey == nil ? 0 : max(1, Int(limits.uniqueFor.timeInterval * 1000))
-            let runAt = job.status == .scheduled ? job.scheduledAt.map(RedisJobCodec.milliseconds) ?? 0 : 0
-            arguments.append(job.id.rawValue)
-            RedisJobCodec.appendFixedValues(of: job, to: &arguments)
-            arguments.append(limits.maxJobs ?? 0)
-            arguments.append(uniqueMilliseconds)
-            arguments.append(runAt)
-            arguments.append(job.uniqueKey ?? "")
-            arguments.append(RedisJobCodec.optionalFieldCount(of: job))
-            RedisJobCodec.appendOptionalFields(of: job, to: &arguments)
+            let shape = EnqueueShape(job, limits)
+            if let last = runs.last, last.shape == shape { runs[runs.count - 1].count += 1 } else { runs.append((shape, 1)) }
+        }
+        arguments.append(runs.count)
+        var next = jobs.startIndex
+        for (shape, count) in runs {
+            shape.append(to: &arguments)
+            arguments.append(count)
+            for (job, _) in jobs[next..<next + count] {
+                arguments.append(job.id.rawValue)
+                arguments.append(RedisJobCodec.milliseconds(job.createdAt))
+                arguments.append(job.payload)
+                guard shape.extended else { continue }
+                arguments.append(job.status == .scheduled ? job.scheduledAt.map(RedisJobCodec.milliseconds) ?? 0 : 0)
+                arguments.append(job.uniqueKey ?? "")
+                arguments.append(RedisJobCodec.optionalFieldCount(of: job))
+                RedisJobCodec.appendOptionalFields(of: job, to: &arguments)
+            }
+            next += count
         }
         let reply = try await run(Scripts.enqueue, keys: [], arguments: arguments)
         guard let answers = reply.array, answers.count == jobs.count else {

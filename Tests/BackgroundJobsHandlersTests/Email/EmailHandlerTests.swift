@@ -148,7 +148,9 @@ struct EmailHandlerTests {
         let started = ContinuousClock.now
         let (outcome, _) = try await Self.run(handler, #"{"email_type": "welcome", "to": "ada@example.com"}"#)
         await mailer.close()
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // The configured 300 ms, not the 30 s default: a bound far from both, since a loaded machine (the whole
+        // suite in parallel on two cores) once took 3.6 s.
+        #expect(ContinuousClock.now - started < .seconds(10))
         guard case .failed(let reason, true) = outcome else { Issue.record("\(outcome)"); return }
         #expect(reason == "the SMTP server did not answer with its greeting in time")
     }
