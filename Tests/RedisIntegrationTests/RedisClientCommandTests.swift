@@ -140,14 +140,19 @@ struct RedisClientCommandTests {
     func blockingConnection() async throws {
         try await SharedRedis.withClient { client, prefix in
             let list = prefix + "wake"
+            // Named, because tests running beside this one block clients of their own: the server-wide count
+            // of blocked clients does not say this BLPOP is blocked. The 30 s timeout is far from what a
+            // loaded machine takes to get to the RPUSH (a 2 s one ran out once in CI).
+            let name = "blocking-" + prefix.filter { $0.isLetter || $0.isNumber }
             async let popped = client.withBlockingConnection { connection in
-                try await connection.send("BLPOP", list, 2)
+                _ = try await connection.send("CLIENT", "SETNAME", name)
+                return try await connection.send("BLPOP", list, 30)
             }
             // The pipelined connection is not held up by the blocked BLPOP.
             for _ in 0..<10 { #expect(try await client.send("PING") == .simpleString("PONG")) }
             try await waitUntil("BLPOP is blocked") {
-                let clients = try await client.send("INFO", "clients").string ?? ""
-                return clients.contains("blocked_clients:") && !clients.contains("blocked_clients:0")
+                let clients = try await client.send("CLIENT", "LIST").string ?? ""
+                return clients.split(separator: "\n").contains { $0.contains("name=\(name) ") && $0.contains("cmd=blpop") }
             }
             _ = try await client.send("RPUSH", list, "job-1")
             #expect(try await popped == .array([.bulkString(Array(list.utf8)), .bulkString(Array("job-1".utf8))]))

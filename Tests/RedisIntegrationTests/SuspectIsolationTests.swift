@@ -111,10 +111,10 @@ struct SuspectIsolationTests {
         }
     }
 
-    /// The poison scenario once lost an innocent job this way: it stalled beside the pill, both outwaited the
-    /// bound on a loaded machine, and one fetch handed both to one worker, so the pill's second crash killed it.
-    @Test("past the bound a stalled job is still taken first in a fetch and alone, so no worker holds two")
-    func pastTheBoundStillAlone() async throws {
+    /// The poison scenario lost an innocent job this way, twice in CI: it stalled beside the pill, both outwaited
+    /// the bound on a loaded machine, and one fetch handed both to one worker, so the pill's second crash killed it.
+    @Test("past the bound a fetch takes a stalled job after others but nothing after it, so no worker holds two")
+    func pastTheBoundOneAtATime() async throws {
         try await SharedRedis.withQueue { queue, client, keys in
             let busy = try WorkerID("busy-4")
             let idle = try WorkerID("idle-4")
@@ -130,19 +130,18 @@ struct SuspectIsolationTests {
             let back = try #require(try await client.send("HGET", keys.data(stalled[0].id), "z").string.flatMap(Double.init))
             let late = Date(timeIntervalSince1970: back / 1000).addingTimeInterval(6)
 
-            // The urgent job comes first; the stalled one behind it is not taken after it, though past the bound.
+            // Past the bound the stalled job comes after the urgent one (more urgent work cannot starve it), and
+            // the fetch stops there: not the second stalled job, not the fresh one.
             let first = try await queue.fetch(for: idle, from: ["default"], limit: 10, now: late).jobs
-            #expect(first.map(\.id) == [urgent.id])
-            // Past the bound the busy worker may take a stalled job, but only that one: not the second, nor the fresh job.
-            let second = try await queue.fetch(for: busy, from: ["default"], limit: 10, now: late).jobs
-            #expect(second.count == 1 && second.allSatisfy { $0.stalls == 1 })
-            // Taking it renewed the next one's wait: it goes to a worker that holds nothing, again alone.
-            #expect(try await queue.complete(first[0], by: idle, result: nil, now: late))
-            let third = try await queue.fetch(for: idle, from: ["default"], limit: 10, now: late).jobs
-            #expect(third.count == 1 && third.allSatisfy { $0.stalls == 1 })
-            #expect(Set((second + third).map(\.id)) == Set(stalled.map(\.id)))
-            let fourth = try await queue.fetch(for: busy, from: ["default"], limit: 10, now: late).jobs
-            #expect(fourth.map(\.id) == [fresh.id])
+            #expect(first.map(\.id).first == urgent.id)
+            #expect(first.count == 2 && first[1].stalls == 1)
+            // Taking it renewed the next one's wait: a worker that holds others does not get it yet.
+            #expect(try await queue.fetch(for: busy, from: ["default"], limit: 10, now: late).jobs.isEmpty)
+            let second = try await queue.fetch(for: busy, from: ["default"], limit: 10, now: late.addingTimeInterval(6)).jobs
+            #expect(second.count == 1 && second[0].stalls == 1, "past its own bound, alone: the fresh job stays")
+            #expect(Set([first[1].id, second[0].id]) == Set(stalled.map(\.id)))
+            let third = try await queue.fetch(for: busy, from: ["default"], limit: 10, now: late.addingTimeInterval(6)).jobs
+            #expect(third.map(\.id) == [fresh.id])
         }
     }
 

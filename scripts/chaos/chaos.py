@@ -445,6 +445,10 @@ class Suite:
     def processing_ids(self, worker):
         return [i.decode() for i in (self.db.call("LRANGE", self.key("processing", worker), 0, -1) or [])]
 
+    def is_job_list(self, name):
+        """A ready or processing list (a unique key's name may contain ":queue:" too)."""
+        return name.startswith(self.key("queue") + ":") or name.startswith(self.key("processing") + ":")
+
     def whereabouts(self, ids):
         """For each id, its status, stalls, attempts and worker, and the lists that hold it: what a failed
         scenario reports about the jobs it found unfinished."""
@@ -454,7 +458,7 @@ class Suite:
             cursor, keys = self.db.call("SCAN", cursor, "MATCH", self.key("*"), "COUNT", 1000)
             for key in keys:
                 name = key.decode()
-                if ":processing:" in name or ":queue:" in name:
+                if self.is_job_list(name):
                     for i in self.db.call("LRANGE", key, 0, -1):
                         holders.setdefault(i.decode(), []).append(name)
             if cursor == b"0":
@@ -477,7 +481,7 @@ class Suite:
             cursor, keys = self.db.call("SCAN", cursor, "MATCH", self.key("*"), "COUNT", 1000)
             for key in keys:
                 name = key.decode()
-                if ":processing:" in name or ":queue:" in name:
+                if self.is_job_list(name):
                     found += [i.decode() for i in self.db.call("LRANGE", key, 0, -1)]
             if cursor == b"0":
                 break

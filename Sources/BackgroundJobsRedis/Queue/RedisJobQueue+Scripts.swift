@@ -172,9 +172,9 @@ extension RedisJobQueue {
                 -- other job. Otherwise it stays at the head of its list and this fetch takes no more: the
                 -- workers drain, and the first with nothing left takes it (a wake-up marker would only make
                 -- busy workers wake each other). A worker busy with a long job would hold up the list, so
-                -- after `isolateFor` ms back in its list a busy worker may take it too, yet still first in its
-                -- fetch and with nothing after it: with the pool fetching nothing while it holds one, no worker
-                -- ever holds two, and an innocent job that stalled beside a poison pill never dies with it.
+                -- after `isolateFor` ms back in its list any fetch takes it, beside what it took before, but
+                -- takes nothing after it. With the pool fetching nothing while it holds one, no worker ever
+                -- holds two, so an innocent job that stalled beside a poison pill never dies with it.
                 local stopped, isolated = false, false
                 local isolateFor = 5000
                 local function take(list)
@@ -201,7 +201,7 @@ extension RedisJobQueue {
                     if fields[i] == 'z' then back = tonumber(fields[i + 1]) or 0 end
                   end
                   if stalls > 0 then
-                    if #taken > 0 or (now - back < isolateFor and redis.call('LLEN', processing) > 1) then
+                    if now - back < isolateFor and (#taken > 0 or redis.call('LLEN', processing) > 1) then
                       redis.call('LMOVE', processing, list, 'LEFT', 'RIGHT')
                       stopped = true
                       return false
