@@ -445,26 +445,29 @@ class Suite:
     def processing_ids(self, worker):
         return [i.decode() for i in (self.db.call("LRANGE", self.key("processing", worker), 0, -1) or [])]
 
-    def is_job_list(self, name):
-        """A ready or processing list (a unique key's name may contain ":queue:" too)."""
-        return name.startswith(self.key("queue") + ":") or name.startswith(self.key("processing") + ":")
-
-    def whereabouts(self, ids):
-        """For each id, its status, stalls, attempts and worker, and the lists that hold it: what a failed
-        scenario reports about the jobs it found unfinished."""
-        holders = {}
+    def holdings(self):
+        """(key, ids) of every ready list, processing list and the delayed set."""
+        found = []
         cursor = b"0"
         while True:
             cursor, keys = self.db.call("SCAN", cursor, "MATCH", self.key("*"), "COUNT", 1000)
             for key in keys:
                 name = key.decode()
-                if self.is_job_list(name):
-                    for i in self.db.call("LRANGE", key, 0, -1):
-                        holders.setdefault(i.decode(), []).append(name)
+                # By prefix: a unique key's name may contain ":queue:" too.
+                if name.startswith(self.key("queue") + ":") or name.startswith(self.key("processing") + ":"):
+                    found.append((name, [i.decode() for i in self.db.call("LRANGE", key, 0, -1)]))
             if cursor == b"0":
                 break
-        for i in self.db.call("ZRANGE", self.key("delayed"), 0, -1):
-            holders.setdefault(i.decode(), []).append(self.key("delayed"))
+        found.append((self.key("delayed"), [i.decode() for i in self.db.call("ZRANGE", self.key("delayed"), 0, -1)]))
+        return found
+
+    def whereabouts(self, ids):
+        """For each id, its status, stalls, attempts and worker, and the lists that hold it: what a failed
+        scenario reports about the jobs it found unfinished."""
+        holders = {}
+        for name, held in self.holdings():
+            for i in held:
+                holders.setdefault(i, []).append(name)
         alive = set(self.worker_ids_by_pid().values())
         out = []
         for i, (status, stalls, attempts, worker) in zip(ids, self.fields(ids, "s", "k", "a", "w")):
@@ -475,18 +478,7 @@ class Suite:
 
     def leftovers(self):
         """Ids still in any processing list, ready list or the delayed set."""
-        found = []
-        cursor = b"0"
-        while True:
-            cursor, keys = self.db.call("SCAN", cursor, "MATCH", self.key("*"), "COUNT", 1000)
-            for key in keys:
-                name = key.decode()
-                if self.is_job_list(name):
-                    found += [i.decode() for i in self.db.call("LRANGE", key, 0, -1)]
-            if cursor == b"0":
-                break
-        found += [i.decode() for i in self.db.call("ZRANGE", self.key("delayed"), 0, -1)]
-        return found
+        return [i for _, held in self.holdings() for i in held]
 
 
 def submit_batches(api, jobs, batch=1000, on_error=None):
