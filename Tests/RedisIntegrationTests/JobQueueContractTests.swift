@@ -419,7 +419,7 @@ struct JobQueueContractTests {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
                     let fetched = try await queue.waitAndFetch(
-                        for: worker, from: [.default], limit: 5, starvationLimit: nil, timeout: .seconds(2))
+                        for: worker, from: [.default], limit: 5, starvationLimit: nil, timeout: .seconds(30))
                     #expect(fetched.jobs.isEmpty)
                     return true
                 }
@@ -433,7 +433,8 @@ struct JobQueueContractTests {
                 }
                 for try await waited in group where waited { group.cancelAll() }
             }
-            #expect(clock.now - started < .milliseconds(1500), "ended by the interrupt, not by the timeout")
+            // Far from both ends: the full suite on two cores once took 1.9 s to get here against a 2 s timeout.
+            #expect(clock.now - started < .seconds(15), "ended by the interrupt, not by the timeout")
         }
     }
 
