@@ -3,6 +3,9 @@
 
 SWIFT ?= swift
 SWIFT_TEST_FLAGS ?=
+# The demo package builds in the library's .build (scripts/build-dependent.sh says why), so its binary is
+# .build/debug/BackgroundJobsDemo.
+DEMO_PACKAGE = --package-path Examples/BackgroundJobs --scratch-path .build
 
 .PHONY: demo demo-deps test build deps test-deps bench chaos clean
 
@@ -22,15 +25,16 @@ build: deps
 test-deps: deps
 	@scripts/install-deps.sh prometheus curl poppler-utils ffmpeg python3-aiosmtpd
 
+# The demo first: a clean build of it (after the library's file list changed) would remove the library's.
 test: test-deps
+	scripts/build-dependent.sh .build debug $(SWIFT) build --build-tests $(DEMO_PACKAGE)
 	$(SWIFT) build --build-tests
-	scripts/build-dependent.sh Examples/BackgroundJobs debug $(SWIFT) build --build-tests --package-path Examples/BackgroundJobs
-	scripts/with-redis.sh sh -c '$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS) && $(SWIFT) test --skip-build --package-path Examples/BackgroundJobs $(SWIFT_TEST_FLAGS) && scripts/prometheus-check.sh'
+	scripts/with-redis.sh sh -c '$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS) && $(SWIFT) test --skip-build $(DEMO_PACKAGE) $(SWIFT_TEST_FLAGS) && scripts/prometheus-check.sh'
 	scripts/chaos/run.sh --short
 
 demo: demo-deps
-	scripts/build-dependent.sh Examples/BackgroundJobs debug $(SWIFT) build --package-path Examples/BackgroundJobs
-	scripts/demo.sh $(SWIFT) run --skip-build --package-path Examples/BackgroundJobs BackgroundJobsDemo --config configs/jobs.yaml
+	scripts/build-dependent.sh .build debug $(SWIFT) build $(DEMO_PACKAGE)
+	scripts/demo.sh $(SWIFT) run --skip-build $(DEMO_PACKAGE) BackgroundJobsDemo --config configs/jobs.yaml
 
 bench: deps
 	scripts/bench.sh
@@ -38,8 +42,8 @@ bench: deps
 # The fault suite (docs/reliability.md): kill -9 chaos, Redis restarts and outages, hung and crashing
 # handlers, fuzzed input and load, each against its own redis-servers and demo processes; about 10 minutes.
 chaos: deps
-	scripts/build-dependent.sh Examples/BackgroundJobs debug $(SWIFT) build --package-path Examples/BackgroundJobs
-	scripts/chaos/run.sh --out Examples/BackgroundJobs/.build/chaos-results.jsonl
+	scripts/build-dependent.sh .build debug $(SWIFT) build $(DEMO_PACKAGE)
+	scripts/chaos/run.sh --out .build/chaos-results.jsonl
 
 clean:
 	$(SWIFT) package clean

@@ -12,7 +12,7 @@ OUT=${OUT:-$(mktemp -d /tmp/jobs-bench.XXXXXX)}
 mkdir -p "$OUT"
 BENCH=Benchmarks/.build/release/jobs-bench
 
-scripts/build-dependent.sh Benchmarks release swift build -c release --package-path Benchmarks >&2
+scripts/build-dependent.sh Benchmarks/.build release swift build -c release --package-path Benchmarks >&2
 : >"$OUT/ours.jsonl"
 for run in $(seq 1 "$RUNS"); do
     echo "== run $run/$RUNS: BackgroundJobs ($(date +%T))" >&2

@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${REDIS_URL:?run it through scripts/with-redis.sh, as make test does}"
-SERVER=Examples/BackgroundJobs/.build/debug/BackgroundJobsDemo
-[ -x "$SERVER" ] || { echo "build the demo first: swift build --package-path Examples/BackgroundJobs" >&2; exit 1; }
+SERVER=.build/debug/BackgroundJobsDemo
+[ -x "$SERVER" ] || { echo "build the demo first: swift build --package-path Examples/BackgroundJobs --scratch-path .build" >&2; exit 1; }
 command -v prometheus >/dev/null || { echo "prometheus is missing: apt-get install prometheus (make test does)" >&2; exit 1; }
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

@@ -29,7 +29,7 @@ import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SERVER = os.environ.get("CHAOS_SERVER", os.path.join(ROOT, "Examples/BackgroundJobs/.build/debug/BackgroundJobsDemo"))
+SERVER = os.environ.get("CHAOS_SERVER", os.path.join(ROOT, ".build/debug/BackgroundJobsDemo"))
 PREFIX = "chaos"
 QUEUE = "chaos"
 VERBOSE = os.environ.get("CHAOS_VERBOSE") == "1"
@@ -372,7 +372,7 @@ class Suite:
 
     def __init__(self, name, short, redis_args=(), concurrency=5, stall_limit=1, heartbeat=("5s", "15s", "5s"), placement="global_executor"):
         if not os.access(SERVER, os.X_OK):
-            raise SystemExit("build the demo first: swift build --package-path Examples/BackgroundJobs (%s)" % SERVER)
+            raise SystemExit("build the demo first: swift build --package-path Examples/BackgroundJobs --scratch-path .build (%s)" % SERVER)
         self.name = name
         self.short = short
         self.workdir = tempfile.mkdtemp(prefix="backgroundjobs-chaos-%s-" % name)

@@ -17,8 +17,8 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-SERVER=${CHAOS_SERVER:-Examples/BackgroundJobs/.build/debug/BackgroundJobsDemo}
-[ -x "$SERVER" ] || { echo "build the demo first: swift build --package-path Examples/BackgroundJobs" >&2; exit 1; }
+SERVER=${CHAOS_SERVER:-.build/debug/BackgroundJobsDemo}
+[ -x "$SERVER" ] || { echo "build the demo first: swift build --package-path Examples/BackgroundJobs --scratch-path .build" >&2; exit 1; }
 command -v redis-server >/dev/null || { echo "redis-server is missing: make deps installs it" >&2; exit 1; }
 PYTHON=${PYTHON:-python3}
 [ -n "$out" ] && : >"$out"
