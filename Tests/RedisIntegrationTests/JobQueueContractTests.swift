@@ -386,7 +386,8 @@ struct JobQueueContractTests {
             let started = clock.now
             let fetched = try await withThrowingTaskGroup(of: FetchResult?.self) { group in
                 group.addTask {
-                    try await queue.waitAndFetch(for: worker, from: [.default], limit: 5, starvationLimit: nil, timeout: .seconds(2))
+                    // A wait far longer than the bound: a loaded machine has taken 1.8 s to hand over the job.
+                    try await queue.waitAndFetch(for: worker, from: [.default], limit: 5, starvationLimit: nil, timeout: .seconds(30))
                 }
                 group.addTask {
                     try await Task.sleep(for: .milliseconds(100))
@@ -397,7 +398,7 @@ struct JobQueueContractTests {
                 for try await case let fetched? in group { result = fetched }
                 return result
             }
-            #expect(clock.now - started < .milliseconds(1500), "woken by the job, not by the timeout")
+            #expect(clock.now - started < .seconds(15), "woken by the job, not by the timeout")
             let taken = try #require(fetched?.jobs.first)
             #expect(fetched?.jobs.map(\.id) == [job.id])
             #expect(taken.status == .processing && taken.attempts == 1)
