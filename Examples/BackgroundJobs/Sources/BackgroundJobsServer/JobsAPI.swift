@@ -41,24 +41,23 @@ struct JobsAPI {
             throw HTTPError(.badRequest, message: "the body must be {\"jobs\": [ ... ]} with at least one job")
         }
         guard items.count <= 1000 else { throw HTTPError(.badRequest, message: "a batch holds at most 1000 jobs") }
-        // Every job is checked before any is stored, so a bad one leaves the batch unstored.
+        // Every job is checked before any is stored, so a bad one leaves the batch unstored; the service
+        // stores them in order, so of two with one unique key the second is the duplicate.
         let submissions = try items.enumerated().map { index, item in try SubmissionRequest(json: item, at: "jobs[\(index)]") }
-        for (index, submission) in submissions.enumerated() {
-            do {
-                try service.checkHandled(submission.name)
-            } catch {
-                throw HTTPError(.badRequest, message: "jobs[\(index)]: \(error.message)")
-            }
+        let outcomes: [Result<JobService.Submission, any Error>]
+        do {
+            outcomes = try await service.submit(json: submissions.map { ($0.name, $0.payload, $0.options) })
+        } catch let error as JobError {
+            throw HTTPError(error.code == .payloadTooLarge ? .contentTooLarge : .badRequest, message: error.message)
         }
         var results: [[String: Any]] = []
-        for submission in submissions {
-            do {
-                switch try await store(submission) {
-                case .submitted(let id): results.append(["id": id.rawValue, "status": "submitted"])
-                case .duplicate(let holder): results.append(["status": "duplicate", "duplicate_of": holder.rawValue])
-                }
-            } catch let error as JobQueueError where error.code == .queueFull {
+        for outcome in outcomes {
+            switch outcome {
+            case .success(.submitted(let id)): results.append(["id": id.rawValue, "status": "submitted"])
+            case .success(.duplicate(let holder)): results.append(["status": "duplicate", "duplicate_of": holder.rawValue])
+            case .failure(let error as JobQueueError) where error.code == .queueFull:
                 results.append(["status": "refused", "error": error.message])
+            case .failure(let error): throw error
             }
         }
         return try Self.json(["results": results], status: .created)

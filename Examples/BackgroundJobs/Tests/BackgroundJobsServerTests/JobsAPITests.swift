@@ -93,7 +93,8 @@ struct JobsAPITests {
             let response = try await Self.post(client, "/jobs", #"{"type": "reverse_string", "payload": {"text": "hello"}, "priority": "high"}"#)
             #expect(response.status == .created)
             let created = try Self.object(response)
-            #expect(created["status"] as? String == "pending")
+            // The answer is the job as stored when it was read back, which a worker may have taken already.
+            #expect(["pending", "processing", "completed"].contains(created["status"] as? String ?? ""))
             #expect(created["priority"] as? String == "high")
             let id = try #require(created["id"] as? String)
             let job = try await Self.waitFor("completed", id, client)
