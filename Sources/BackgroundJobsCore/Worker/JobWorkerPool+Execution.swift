@@ -68,12 +68,20 @@ extension JobWorkerPool {
     func execute(_ context: JobContext, on executor: (any TaskExecutor)?, handlerThread: ThreadExecutor? = nil) async -> ExecutionEnd {
         let end = FirstResult<ExecutionEnd>()
         let registry = self.registry
-        let handler = Task(executorPreference: handlerExecutor(executor, thread: handlerThread)) {
+        let run: @Sendable () async -> Void = {
             do {
                 end.offer(.finished(try await registry.run(context)))
             } catch {
                 end.offer(.interrupted)
             }
+        }
+        // An unstructured task does not inherit the slot's preference. A preference, even one for the global
+        // executor, makes the runtime lock the task's status record at every resume, so none is given there.
+        let handler: Task<Void, Never>
+        if let preferred = handlerExecutor(executor, thread: handlerThread) {
+            handler = Task(executorPreference: preferred) { await run() }
+        } else {
+            handler = Task { await run() }
         }
         state.setCanceller(context.job.id) {
             if end.offer(.cancelled) { handler.cancel() }

@@ -54,11 +54,11 @@ public final class JobWorkerPool: WorkerPool {
     }
 
     /// Where a handler runs, for a slot on `executor` whose own handler thread (with
-    /// ``HandlerPlacement/dedicatedThreads``) is `thread`.
+    /// ``HandlerPlacement/dedicatedThreads``) is `thread`; `nil` is the global executor, which the handler's
+    /// task then reaches with no preference at all (see ``execute(_:on:handlerThread:)``).
     func handlerExecutor(_ executor: (any TaskExecutor)?, thread: ThreadExecutor?) -> (any TaskExecutor)? {
         if let thread { return thread }
-        guard executor != nil else { return nil }
-        return configuration.handlerPlacement == .queueThreads ? executor : globalConcurrentExecutor
+        return configuration.handlerPlacement == .queueThreads ? executor : nil
     }
 
     public var snapshot: WorkerPoolSnapshot {
