@@ -159,13 +159,20 @@ struct JobWorkerPoolTests {
     func timeout() async throws {
         try await SharedRedis.withQueue { queue, _, _ in
             let release = Atomic<Bool>(false)
+            // Released however the test ends: a handler left waiting would outlive it.
+            defer { release.store(true, ordering: .relaxed) }
             let log = RunLog()
             var registry = JobRegistry()
             registry.register(JobDefinition<Echo>("sleepy"), retry: RetryPolicy.none) { _, _ in
                 try await Task.sleep(for: .seconds(60))
             }
             registry.register(JobDefinition<Echo>("stubborn"), retry: RetryPolicy.none) { _, _ in
-                while !release.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(10)) }
+                // Ignores its cancel by sleeping in a task the cancel does not reach. A sleep in its own task
+                // throws at once once cancelled, and looping on it spun a thread of the global executor for
+                // good (a clean-clone run hung 87 minutes with one core busy there).
+                while !release.load(ordering: .relaxed) {
+                    await Task.detached { try? await Task.sleep(for: .milliseconds(10)) }.value
+                }
             }
             registry.register(Self.echo) { _, context in log.record(context.job.id) }
             let sleepy = Self.job("sleepy", options: JobOptions(maxRetries: 0, timeout: .milliseconds(100)))
