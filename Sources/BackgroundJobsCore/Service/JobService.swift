@@ -78,9 +78,7 @@ public struct JobService: Sendable {
     /// Submits a job whose payload is JSON from outside (an HTTP body): it must parse as JSON, and with a
     /// registry its job type must have a handler (see ``checkHandled(_:)``).
     public func submit(name: JobName, json payload: [UInt8], options: JobOptions = JobOptions()) async throws -> Submission {
-        try Self.validateJSON(payload, of: name)
-        let (job, limits) = try prepare(name: name, payload: payload, options: options)
-        try checkHandled(name)
+        let (job, limits) = try prepareJSON(name: name, payload: payload, options: options)
         return submission(job, try await queue.enqueue(job, limits: limits))
     }
 
@@ -115,10 +113,10 @@ public struct JobService: Sendable {
 
     /// Submits jobs from outside (an HTTP batch), each with its own type, JSON payload and options. Every job
     /// is checked first, as a single submission is, and one that fails (a payload that is not JSON, bad
-    /// options, a type without a handler) throws before any is stored, naming its place as `jobs[index]`. The jobs then go to the queue
-    /// in order, a slice after the one before: of two jobs with one unique key the first is stored and the
-    /// second is its duplicate, even when the first has finished by then. A job a full queue refuses fails
-    /// alone; the answers come in the order of `entries`.
+    /// options, a type without a handler) throws before any is stored, naming its place as `jobs[index]`.
+    /// The jobs then go to the queue in order, a slice after the one before: of two jobs with one unique key
+    /// the first is stored and the second is its duplicate, even when the first has finished by then. A job
+    /// a full queue refuses fails alone; the answers come in the order of `entries`.
     public func submit(
         json entries: [(name: JobName, payload: [UInt8], options: JobOptions)]
     ) async throws -> [Result<Submission, any Error>] {
@@ -126,10 +124,7 @@ public struct JobService: Sendable {
         prepared.reserveCapacity(entries.count)
         for (index, entry) in entries.enumerated() {
             do throws(JobError) {
-                try Self.validateJSON(entry.payload, of: entry.name)
-                let job = try prepare(name: entry.name, payload: entry.payload, options: entry.options)
-                try checkHandled(entry.name)
-                prepared.append(.success(job))
+                prepared.append(.success(try prepareJSON(name: entry.name, payload: entry.payload, options: entry.options)))
             } catch {
                 throw JobError(error.code, "jobs[\(index)]: \(error.message)")
             }
@@ -142,12 +137,16 @@ public struct JobService: Sendable {
         return answers
     }
 
-    private static func validateJSON(_ payload: [UInt8], of name: JobName) throws(JobError) {
+    /// Checks a submission from outside, in the order its messages come: JSON, options, then the job type.
+    private func prepareJSON(name: JobName, payload: [UInt8], options: JobOptions) throws(JobError) -> (job: Job, limits: QueueLimits) {
         do {
             _ = try JSONSerialization.jsonObject(with: Data(payload), options: [.fragmentsAllowed])
         } catch {
             throw JobError(.invalidOptions, "the payload of \(name) is not valid JSON")
         }
+        let prepared = try prepare(name: name, payload: payload, options: options)
+        try checkHandled(name)
+        return prepared
     }
 
     /// Jobs of a batch handed to the queue in one call.

@@ -48,7 +48,7 @@ struct JobsAPI {
         do {
             outcomes = try await service.submit(json: submissions.map { ($0.name, $0.payload, $0.options) })
         } catch let error as JobError {
-            throw HTTPError(error.code == .payloadTooLarge ? .contentTooLarge : .badRequest, message: error.message)
+            throw Self.refusal(error)
         }
         var results: [[String: Any]] = []
         for outcome in outcomes {
@@ -67,8 +67,13 @@ struct JobsAPI {
         do {
             return try await service.submit(name: submission.name, json: submission.payload, options: submission.options)
         } catch let error as JobError {
-            throw HTTPError(error.code == .payloadTooLarge ? .contentTooLarge : .badRequest, message: error.message)
+            throw Self.refusal(error)
         }
+    }
+
+    /// The answer to a submission the service refused: 413 for a payload over the limit, else 400.
+    private static func refusal(_ error: JobError) -> HTTPError {
+        HTTPError(error.code == .payloadTooLarge ? .contentTooLarge : .badRequest, message: error.message)
     }
 
     private func list(_ request: Request) async throws -> Response {
