@@ -96,6 +96,17 @@ row("process, 1 process (c=10), `handler_placement: queue_threads`, jobs/s", q1,
 q2 = mine("process p=2 c=10 queue-threads", "jobs_per_s")
 row("process, 2 processes (c=10), `handler_placement: queue_threads`, jobs/s", q2, s2, "≥ 2× Sidekiq 2 processes",
     at_least(q2, s2, 2))
+
+def peer_cpu_per_job(label_start, metric):
+    """A peer's CPU per processed job in µs, from its CPU share over the steady window and its rate."""
+    share, rate = peer(label_start, metric), peer(label_start, "process jobs/s")
+    return None if share is None or not rate else share / 100 / rate * 1e6
+
+
+row("Redis CPU per processed job (1 process, c=10)", mine("process p=1 c=10", "redis_cpu_us_per_job"),
+    peer_cpu_per_job("sidekiq c=10", "redis CPU %"), "(beside the rows above)", None, " µs", higher_better=False)
+row("worker CPU per processed job (1 process, c=10)", mine("process p=1 c=10", "worker_cpu_us_per_job"),
+    peer_cpu_per_job("sidekiq c=10", "worker CPU %"), "(beside the rows above)", None, " µs", higher_better=False)
 eb = mine("enqueue-bulk", "jobs_per_s")
 sb = peer("sidekiq", "enqueue bulk jobs/s")
 row("enqueue-bulk, jobs/s", eb, sb, "≥ 1.25× `push_bulk`", at_least(eb, sb, 1.25))

@@ -40,7 +40,8 @@ struct BenchEnvironment {
     var lastKey: String { "\(keys.prefix):last" }
 
     /// The handler registry: `INCR` the done counter, and stamp the first and the `total`-th completion.
-    func registry(total: Int, latency: LatencyRecorder? = nil) -> JobRegistry {
+    /// With `roundTrips`, each `INCR`'s round trip is recorded there.
+    func registry(total: Int, latency: LatencyRecorder? = nil, roundTrips: LatencyRecorder? = nil) -> JobRegistry {
         var registry = JobRegistry()
         let client = self.client
         let (done, first, last) = (doneKey, firstKey, lastKey)
@@ -50,7 +51,9 @@ struct BenchEnvironment {
                 let late = Int64(Date().timeIntervalSince1970 * 1_000_000) - due * 1000
                 latency.record(microseconds: UInt64(max(0, late)))
             }
+            let sent = roundTrips == nil ? 0 : BenchClock.nowNanoseconds
             let count = try await client.send("INCR", done).int ?? 0
+            roundTrips?.record(since: sent)
             if count == 1 { _ = try await client.send("SET", first, Int(BenchClock.nowNanoseconds)) }
             if count == total { _ = try await client.send("SET", last, Int(BenchClock.nowNanoseconds)) }
         }
@@ -100,13 +103,17 @@ struct BenchEnvironment {
         }
     }
 
-    /// Total commands Redis has processed and bytes it has moved, for per-job figures.
-    func redisTotals() async throws -> (commands: Int, bytes: Int) {
-        let info = try await client.send("INFO", "stats").string ?? ""
-        func field(_ name: String) -> Int {
-            info.split(separator: "\r\n").first { $0.hasPrefix("\(name):") }.flatMap { Int($0.dropFirst(name.count + 1)) } ?? 0
+    /// Total commands Redis has processed, bytes it has moved and CPU seconds it has used (user and
+    /// system), for per-job figures.
+    func redisTotals() async throws -> (commands: Int, bytes: Int, cpuSeconds: Double) {
+        let info = try await client.send("INFO", "stats", "cpu").string ?? ""
+        func field(_ name: String) -> Double {
+            info.split(separator: "\r\n").first { $0.hasPrefix("\(name):") }.flatMap { Double($0.dropFirst(name.count + 1)) } ?? 0
         }
-        return (field("total_commands_processed"), field("total_net_input_bytes") + field("total_net_output_bytes"))
+        return (
+            Int(field("total_commands_processed")), Int(field("total_net_input_bytes") + field("total_net_output_bytes")),
+            field("used_cpu_user") + field("used_cpu_sys")
+        )
     }
 }
 
@@ -118,6 +125,19 @@ struct BenchPayload: Codable, Sendable {
     var dueAt: Int64?
 
     var encoded: [UInt8] { Array(try! JSONEncoder().encode(self)) }
+}
+
+/// CPU seconds (user and system) this process has used, and its waited-for children.
+enum ProcessCPU {
+    static var ownSeconds: Double { seconds(RUSAGE_SELF.rawValue) }
+    static var childrenSeconds: Double { seconds(RUSAGE_CHILDREN.rawValue) }
+
+    private static func seconds(_ who: __rusage_who_t) -> Double {
+        var usage = rusage()
+        getrusage(who, &usage)
+        func value(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return value(usage.ru_utime) + value(usage.ru_stime)
+    }
 }
 
 enum BenchClock {

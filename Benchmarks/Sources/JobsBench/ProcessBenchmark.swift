@@ -24,6 +24,9 @@ struct ProcessBenchmark: AsyncParsableCommand {
     @Option(help: "Worker processes; 1 runs the pool in this process.")
     var processes: Int = 1
 
+    @Flag(help: "Time each job's own INCR round trip (one process only; adds two clock reads and a lock per job).")
+    var timeJobCommand = false
+
     func run() async throws {
         let results = try await repeated(common, once)
         medianRun(results, by: { -Double($0.jobs) / $0.seconds }).print()
@@ -35,14 +38,17 @@ struct ProcessBenchmark: AsyncParsableCommand {
             _ = try await bench.queue.enqueue(batch)
         }
         let before = try await bench.redisTotals()
+        let ownCPU = ProcessCPU.ownSeconds
+        let childrenCPU = ProcessCPU.childrenSeconds
         let total = jobs
         let client = bench.client
         let doneKey = bench.doneKey
         let finished: @Sendable () async throws -> Bool = {
             (try await client.send("GET", doneKey).string.flatMap { Int($0) } ?? 0) >= total
         }
+        let roundTrips = timeJobCommand && processes <= 1 ? LatencyRecorder() : nil
         if processes <= 1 {
-            try await bench.runPool(registry: bench.registry(total: total), concurrency: concurrency, until: finished)
+            try await bench.runPool(registry: bench.registry(total: total, roundTrips: roundTrips), concurrency: concurrency, until: finished)
         } else {
             let executable = URL(fileURLWithPath: CommandLine.arguments[0]).path
             let children = try (0..<processes).map { _ in
@@ -53,14 +59,31 @@ struct ProcessBenchmark: AsyncParsableCommand {
             for child in children { kill(child, SIGTERM) }
             for child in children { var status: Int32 = 0; waitpid(child, &status, 0) }
         }
+        // The workers' CPU: this process's own while its pool ran (with the 2 ms completion poll, a few
+        // hundred commands), or the worker processes' whole lives (start-up included).
+        let workerCPU = processes <= 1 ? ProcessCPU.ownSeconds - ownCPU : ProcessCPU.childrenSeconds - childrenCPU
         let after = try await bench.redisTotals()
         let seconds = try await bench.processingSeconds()
         let delivery = try await bench.deliveryCounts(total: total)
+        var extra: [String: any Sendable] = [
+            "processes": processes, "concurrency": concurrency, "handlers": common.handlers.rawValue,
+            "redis_cpu_us_per_job": perJob(after.cpuSeconds - before.cpuSeconds), "worker_cpu_us_per_job": perJob(workerCPU),
+        ]
+        if let roundTrips {
+            let percentiles = roundTrips.percentiles
+            extra["job_command_p50_ms"] = percentiles.p50
+            extra["job_command_p99_ms"] = percentiles.p99
+        }
         return ScenarioResult(
             scenario: "process", jobs: total, seconds: seconds,
             commandsPerJob: Double(after.commands - before.commands) / Double(total),
             bytesPerJob: Double(after.bytes - before.bytes) / Double(total), lost: delivery.lost, duplicated: delivery.duplicated,
-            extra: ["processes": processes, "concurrency": concurrency, "handlers": common.handlers.rawValue])
+            extra: extra)
+    }
+
+    /// CPU `seconds` per job, in microseconds to one decimal.
+    private func perJob(_ seconds: Double) -> Double {
+        (seconds / Double(jobs) * 1e7).rounded() / 10
     }
 }
 
