@@ -86,6 +86,17 @@ final class RedisConnectionCore: TaskExecutor {
         /// The thread waits in `poll` with nothing to do, and must be woken through the pipe. (While it
         /// reads replies it is not woken: what is queued then waits for those replies.)
         var parked = false
+        /// While the thread waits idle on a connection that is up, with nothing in flight: the socket, on
+        /// which a sender writes its command itself (see ``RedisConnectionCore/writeIdle(_:in:)``); -1
+        /// otherwise.
+        var idleSocket: Int32 = -1
+        /// Commands senders wrote on `idleSocket`, in order; the thread takes them as in flight.
+        var written: [PendingCommand] = []
+        /// When the first of `written` was written: their replies are due within the reply timeout.
+        var writtenAt: ContinuousClock.Instant?
+        /// The bytes of the last of `written` that a short write left: the thread writes them before
+        /// anything else.
+        var unwritten: [UInt8] = []
         var closing = false
         /// The thread takes nothing more: tasks enqueued from now on run on the global executor.
         var stopped = false
@@ -150,7 +161,7 @@ final class RedisConnectionCore: TaskExecutor {
             let pending = PendingCommand(name: command.name, frame: command.frame, deadline: nil, continuation: continuation)
             let accepted = hand { state in
                 guard !state.closing else { return false }
-                state.pending.append(pending)
+                Self.writeIdle([pending], in: &state)
                 return true
             }
             if !accepted { pending.complete(.failure(RedisError(.clientClosed, "\(command.name) was not sent: the connection is closed"))) }
@@ -168,8 +179,7 @@ final class RedisConnectionCore: TaskExecutor {
             let pending = PendingCommand(name: command.name, frame: command.frame, deadline: nil, continuation: continuation)
             let accepted = hand { state in
                 guard !state.closing else { return false }
-                state.pending.append(first)
-                state.pending.append(pending)
+                Self.writeIdle([first, pending], in: &state)
                 return true
             }
             if !accepted { pending.complete(.failure(RedisError(.clientClosed, "\(command.name) was not sent: the connection is closed"))) }
@@ -198,6 +208,8 @@ final class RedisConnectionCore: TaskExecutor {
                 state.threadStarted = true
                 return .startThread
             }
+            // Written on the idle socket already: the thread wakes when the reply arrives.
+            if state.jobs.isEmpty && state.pending.isEmpty && state.unwritten.isEmpty { return .none }
             if state.parked {
                 state.parked = false
                 return .wake
@@ -278,23 +290,70 @@ final class RedisConnectionCore: TaskExecutor {
         threadID.store(Self.currentThreadID, ordering: .relaxed)
     }
 
-    /// Marks the thread as about to wait idle; `false` (and no wait) when there is work it must do first.
-    func park() -> Bool {
+    /// Writes `commands` on the socket of a connection whose thread waits idle, from the sender's own
+    /// thread, or queues them for the thread. A command sent to an idle connection (the common case
+    /// below full load) so costs one wake-up of the thread, for its reply, instead of two: one to write
+    /// it and one to read the reply (jobs-bench enqueue-single from one task: 11.7k → 12.6k jobs/s).
+    ///
+    /// Called under the lock, so the thread, which must take the lock to stop waiting, does not touch
+    /// the socket meanwhile. The write never blocks: what the socket does not take at once is left to
+    /// the thread (a short write's rest, then the commands after it), and a write that fails leaves its
+    /// command unsent, for the thread to send and to find the failure.
+    static func writeIdle(_ commands: [PendingCommand], in state: inout State) {
+        var next = 0
+        while next < commands.count, state.idleSocket >= 0, state.unwritten.isEmpty, state.pending.isEmpty, state.jobs.isEmpty {
+            let frame = commands[next].frame
+            let count = frame.withUnsafeBytes { Glibc.send(state.idleSocket, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+            guard count > 0 else {
+                state.idleSocket = -1
+                break
+            }
+            if state.written.isEmpty { state.writtenAt = .now }
+            state.written.append(commands[next])
+            next += 1
+            if count < frame.count {
+                state.unwritten = Array(frame[count...])
+                state.idleSocket = -1
+            }
+        }
+        state.pending.append(contentsOf: commands[next...])
+    }
+
+    /// Marks the thread as about to wait idle, with `socket` open for senders' writes (-1: none, as
+    /// while connecting); `false` (and no wait) when there is work it must do first.
+    func park(socket: Int32) -> Bool {
         state.withLock { state in
-            guard state.jobs.isEmpty, state.pending.isEmpty, !state.closing else { return false }
+            guard state.jobs.isEmpty, state.pending.isEmpty, state.unwritten.isEmpty, !state.closing else { return false }
             state.parked = true
+            state.idleSocket = socket
             return true
         }
     }
 
-    func unpark() {
-        state.withLock { $0.parked = false }
+    /// Ends an idle wait; returns since when commands written on the socket meanwhile await their replies.
+    @discardableResult
+    func unpark() -> ContinuousClock.Instant? {
+        state.withLock { state in
+            state.parked = false
+            state.idleSocket = -1
+            return state.written.isEmpty ? nil : state.writtenAt
+        }
+    }
+
+    /// Takes the commands senders wrote on the idle socket, and the rest of a short write.
+    func takeWritten(into commands: inout [PendingCommand]) -> [UInt8] {
+        state.withLock { state in
+            swap(&state.written, &commands)
+            state.writtenAt = nil
+            defer { state.unwritten = [] }
+            return state.unwritten
+        }
     }
 
     /// At a close: stops the thread if nothing is left to run or send.
     func finishIfIdle() -> Bool {
         state.withLock { state in
-            guard state.jobs.isEmpty, state.pending.isEmpty else { return false }
+            guard state.jobs.isEmpty, state.pending.isEmpty, state.written.isEmpty else { return false }
             state.stopped = true
             return true
         }

@@ -27,9 +27,12 @@ final class RedisConnectionLoop {
     /// The buffers swapped with the shared queues, so taking them allocates nothing.
     private var takenCommands: [PendingCommand] = []
     private var takenJobs: [UnownedJob] = []
+    private var takenWritten: [PendingCommand] = []
     private var reconnectDelay: Duration
     private var nextConnectAttempt: ContinuousClock.Instant?
     private var lastConnectError: RedisError?
+    /// The wake-up pipe and the socket, polled while the thread waits idle (kept, so a wait allocates nothing).
+    private var pollFDs = [pollfd](repeating: pollfd(), count: 2)
 
     private var configuration: RedisConfiguration { core.configuration }
     private var logger: Logger { core.logger }
@@ -72,6 +75,7 @@ final class RedisConnectionLoop {
     /// Takes every queued task and command in one go; runs the tasks and moves the commands to `unsent`.
     /// Returns whether the connection is closing.
     private func takeWork() -> Bool {
+        takeWritten()
         let closing = core.state.withLock { state -> Bool in
             swap(&state.jobs, &takenJobs)
             swap(&state.pending, &takenCommands)
@@ -93,19 +97,63 @@ final class RedisConnectionLoop {
         return closing
     }
 
-    /// Sleeps until a sender or a task wakes the thread, the idle socket closes, or `deadline` passes.
+    /// Commands senders wrote on the idle socket are in flight, ahead of anything this thread writes; the
+    /// rest of a short write goes out first.
+    private func takeWritten() {
+        let unwritten = core.takeWritten(into: &takenWritten)
+        guard !takenWritten.isEmpty else { return }
+        if answered == inFlight.count {
+            inFlight.removeAll(keepingCapacity: true)
+            answered = 0
+        }
+        inFlight.append(contentsOf: takenWritten)
+        takenWritten.removeAll(keepingCapacity: true)
+        if let context, !unwritten.isEmpty {
+            Self.append(unwritten, to: context)
+            writeBuffered(context)
+        }
+    }
+
+    /// Sleeps until a sender or a task wakes the thread, a reply to a command a sender wrote arrives, the
+    /// idle socket closes, or `deadline` passes. A connection that is up is open to senders' writes
+    /// meanwhile (``RedisConnectionCore/writeIdle(_:in:)``); the replies to those are awaited here, for
+    /// the reply timeout at most.
     private func waitIdle(until deadline: ContinuousClock.Instant?) {
-        guard core.park() else { return }
-        var fds = [pollfd(fd: core.wakeFD, events: Int16(POLLIN), revents: 0)]
-        if let context { fds.append(pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)) }
-        let ready = poll(&fds, nfds_t(fds.count), Self.pollTimeout(until: deadline))
-        core.unpark()
-        if ready > 0 && fds[0].revents != 0 { drainWakeups() }
-        if ready > 0, fds.count > 1, fds[1].revents != 0 {
-            // Nothing is in flight, so anything readable is the server closing the connection (a restart,
-            // CLIENT KILL, an idle timeout): drop it now instead of failing the next command on it.
-            logger.info("Redis closed an idle connection", metadata: ["redis.connection": "\(core.label)"])
-            disconnect()
+        let socket = context?.pointee.fd ?? -1
+        var writtenAt: ContinuousClock.Instant?
+        while true {
+            guard core.park(socket: socket) else { return }
+            var until = deadline
+            if socket >= 0 {
+                // Woken at the latest when replies to what senders write meanwhile are due.
+                let due = (writtenAt ?? .now) + core.replyTimeout
+                until = min(until ?? due, due)
+            }
+            pollFDs[0] = pollfd(fd: core.wakeFD, events: Int16(POLLIN), revents: 0)
+            pollFDs[1] = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pollFDs, socket >= 0 ? 2 : 1, Self.pollTimeout(until: until))
+            writtenAt = core.unpark()
+            if ready > 0 && pollFDs[0].revents != 0 {
+                drainWakeups()
+                return
+            }
+            if ready > 0, socket >= 0, pollFDs[1].revents != 0 {
+                if writtenAt == nil {
+                    // Nothing is in flight, so anything readable is the server closing the connection (a
+                    // restart, CLIENT KILL, an idle timeout): drop it now instead of failing the next
+                    // command on it.
+                    logger.info("Redis closed an idle connection", metadata: ["redis.connection": "\(core.label)"])
+                    disconnect()
+                }
+                return
+            }
+            guard ready == 0 else { return }
+            if let writtenAt, ContinuousClock.now >= writtenAt + core.replyTimeout {
+                takeWritten()
+                lose(replyTimeoutError())
+                return
+            }
+            if let deadline, ContinuousClock.now >= deadline { return }
         }
     }
 
@@ -283,6 +331,11 @@ final class RedisConnectionLoop {
         }
         inFlight.append(contentsOf: unsent)
         unsent.removeAll(keepingCapacity: true)
+        writeBuffered(context)
+    }
+
+    /// Writes what hiredis holds to be written; a failure loses the connection.
+    private func writeBuffered(_ context: UnsafeMutablePointer<redisContext>) {
         var done: Int32 = 0
         repeat {
             guard redisBufferWrite(context, &done) == REDIS_OK else {
@@ -353,6 +406,10 @@ final class RedisConnectionLoop {
         disconnect()
     }
 
+    private func replyTimeoutError() -> RedisError {
+        RedisError(.timeout, "Redis at \(configuration.endpoint) took in nothing within \(core.replyTimeout); the command may have been applied")
+    }
+
     private static func append(_ frame: [UInt8], to context: UnsafeMutablePointer<redisContext>) {
         frame.withUnsafeBufferPointer { frame in
             frame.withMemoryRebound(to: CChar.self) { _ = redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
@@ -364,7 +421,7 @@ final class RedisConnectionLoop {
         let reason = Self.errorText(context)
         switch context.pointee.err {
         case REDIS_ERR_IO where failure == EAGAIN || failure == EWOULDBLOCK:
-            return RedisError(.timeout, "Redis at \(configuration.endpoint) took in nothing within \(core.replyTimeout); the command may have been applied")
+            return replyTimeoutError()
         case REDIS_ERR_PROTOCOL:
             return RedisError(.protocolError, "Redis at \(configuration.endpoint) sent a malformed reply: \(reason)")
         case REDIS_ERR_EOF:
