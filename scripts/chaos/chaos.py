@@ -653,7 +653,21 @@ def restart_run(short, fsync, sig):
         thread.start()
         batch = 100
         deadline = time.monotonic() + (120 if short else 600)
+
+        def may_submit():
+            # Submissions go on during a restart, but not past the next restart's threshold (or the last
+            # job) until it is done: on a fast host the API stored every job while the first restart was
+            # still under way, and the second never came.
+            done = len(restart_done)
+            if done >= len(restarts_at):
+                return True
+            limit = restarts_at[done + 1] if done + 1 < len(restarts_at) else jobs
+            return len(acknowledged) + batch < limit
+
         while len(acknowledged) < jobs and time.monotonic() < deadline:
+            if not may_submit():
+                time.sleep(0.01)
+                continue
             ids, failed = submit_batches(api, [count_job(0) for _ in range(min(batch, jobs - len(acknowledged)))], batch=batch)
             acknowledged += ids
             refused += failed
