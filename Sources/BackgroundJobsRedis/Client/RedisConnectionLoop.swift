@@ -98,8 +98,8 @@ final class RedisConnectionLoop {
     }
 
     /// Commands senders wrote on the idle socket are in flight, ahead of anything this thread writes; the
-    /// rest of a short write goes out first.
-    private func takeWritten() {
+    /// rest of a short write goes out first, unless they are about to fail anyway (`flushing` false).
+    private func takeWritten(flushing: Bool = true) {
         let unwritten = core.takeWritten(into: &takenWritten)
         guard !takenWritten.isEmpty else { return }
         if answered == inFlight.count {
@@ -108,8 +108,10 @@ final class RedisConnectionLoop {
         }
         inFlight.append(contentsOf: takenWritten)
         takenWritten.removeAll(keepingCapacity: true)
-        if let context, !unwritten.isEmpty {
-            Self.append(unwritten, to: context)
+        if let context, flushing, !unwritten.isEmpty {
+            unwritten.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { _ = redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
+            }
             writeBuffered(context)
         }
     }
@@ -133,10 +135,8 @@ final class RedisConnectionLoop {
             pollFDs[1] = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
             let ready = poll(&pollFDs, socket >= 0 ? 2 : 1, Self.pollTimeout(until: until))
             writtenAt = core.unpark()
-            if ready > 0 && pollFDs[0].revents != 0 {
-                drainWakeups()
-                return
-            }
+            let woken = ready > 0 && pollFDs[0].revents != 0
+            if woken { drainWakeups() }
             if ready > 0, socket >= 0, pollFDs[1].revents != 0 {
                 if writtenAt == nil {
                     // Nothing is in flight, so anything readable is the server closing the connection (a
@@ -149,7 +149,7 @@ final class RedisConnectionLoop {
             }
             guard ready == 0 else { return }
             if let writtenAt, ContinuousClock.now >= writtenAt + core.replyTimeout {
-                takeWritten()
+                takeWritten(flushing: false)
                 lose(replyTimeoutError())
                 return
             }
