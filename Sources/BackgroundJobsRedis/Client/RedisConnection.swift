@@ -92,7 +92,8 @@ final class RedisConnectionCore: TaskExecutor {
         var idleSocket: Int32 = -1
         /// Commands senders wrote on `idleSocket`, in order; the thread takes them as in flight.
         var written: [PendingCommand] = []
-        /// When the first of `written` was written: their replies are due within the reply timeout.
+        /// When the first of `written` was written (`nil` while there is none): their replies are due
+        /// within the reply timeout.
         var writtenAt: ContinuousClock.Instant?
         /// The bytes of the last of `written` that a short write left (a slice of its frame, not a copy):
         /// the thread writes them before anything else.
@@ -344,7 +345,7 @@ final class RedisConnectionCore: TaskExecutor {
         state.withLock { state in
             state.parked = false
             state.idleSocket = -1
-            return state.written.isEmpty ? nil : state.writtenAt
+            return state.writtenAt
         }
     }
 

@@ -102,16 +102,10 @@ final class RedisConnectionLoop {
     private func takeWritten(flushing: Bool = true) {
         let unwritten = core.takeWritten(into: &takenWritten)
         guard !takenWritten.isEmpty else { return }
-        if answered == inFlight.count {
-            inFlight.removeAll(keepingCapacity: true)
-            answered = 0
-        }
-        inFlight.append(contentsOf: takenWritten)
+        addInFlight(takenWritten)
         takenWritten.removeAll(keepingCapacity: true)
         if let context, flushing, !unwritten.isEmpty {
-            unwritten.withUnsafeBufferPointer { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { _ = redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
-            }
+            Self.append(unwritten, to: context)
             writeBuffered(context)
         }
     }
@@ -255,7 +249,7 @@ final class RedisConnectionLoop {
         if let name = configuration.clientName {
             commands.append((RedisCommand("CLIENT", "SETNAME", name), .invalidConfiguration))
         }
-        for (command, _) in commands { Self.append(command.frame, to: context) }
+        for (command, _) in commands { Self.append(command.frame[...], to: context) }
         var firstError: RedisError?
         for (command, code) in commands {
             var reply: UnsafeMutableRawPointer?
@@ -324,14 +318,19 @@ final class RedisConnectionLoop {
     /// Writes every unsent command behind those in flight: Redis always has the whole backlog.
     private func send() {
         guard let context else { return }
-        for command in unsent { Self.append(command.frame, to: context) }
+        for command in unsent { Self.append(command.frame[...], to: context) }
+        addInFlight(unsent)
+        unsent.removeAll(keepingCapacity: true)
+        writeBuffered(context)
+    }
+
+    /// Appends commands on the wire to those awaiting replies, dropping the answered ones first when all are.
+    private func addInFlight(_ commands: [PendingCommand]) {
         if answered == inFlight.count {
             inFlight.removeAll(keepingCapacity: true)
             answered = 0
         }
-        inFlight.append(contentsOf: unsent)
-        unsent.removeAll(keepingCapacity: true)
-        writeBuffered(context)
+        inFlight.append(contentsOf: commands)
     }
 
     /// Writes what hiredis holds to be written; a failure loses the connection.
@@ -410,7 +409,8 @@ final class RedisConnectionLoop {
         RedisError(.timeout, "Redis at \(configuration.endpoint) took in nothing within \(core.replyTimeout); the command may have been applied")
     }
 
-    private static func append(_ frame: [UInt8], to context: UnsafeMutablePointer<redisContext>) {
+    /// Adds raw RESP bytes (a command's frame, or the rest of one) to what hiredis is to write.
+    private static func append(_ frame: ArraySlice<UInt8>, to context: UnsafeMutablePointer<redisContext>) {
         frame.withUnsafeBufferPointer { frame in
             frame.withMemoryRebound(to: CChar.self) { _ = redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
         }
